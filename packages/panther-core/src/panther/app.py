@@ -1,0 +1,226 @@
+"""Endpoint declarations: ``@API(...)`` for functions and ``GenericAPI`` for classes.
+
+A declaration only records options and checks them; the app compiles each endpoint into a request handler once, at
+startup (see ``panther.pipeline``). The decorated function stays callable as it was, which keeps it easy to unit
+test.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from collections.abc import Callable, Iterable
+from datetime import timedelta
+from typing import Any, ClassVar, Literal, TypeVar
+
+from pydantic import BaseModel
+
+from panther.exceptions import PantherError
+
+__all__ = ["API", "GenericAPI", "EndpointOptions"]
+
+HTTPMethod = Literal["GET", "POST", "PUT", "PATCH", "DELETE"]
+HTTP_METHODS: tuple[str, ...] = ("GET", "POST", "PUT", "PATCH", "DELETE")
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class EndpointOptions:
+    """The validated options of one endpoint (shared by ``@API`` and ``GenericAPI``)."""
+
+    __slots__ = (
+        "methods",
+        "input_model",
+        "output_model",
+        "output_schema",
+        "auth",
+        "permissions",
+        "throttling",
+        "cache",
+        "middlewares",
+    )
+
+    def __init__(
+        self,
+        *,
+        methods: Iterable[str] | None = None,
+        input_model: type[BaseModel] | None = None,
+        output_model: type[BaseModel] | None = None,
+        output_schema: Any = None,
+        auth: Any = None,
+        permissions: Any = None,
+        throttling: Any = None,
+        cache: Any = None,
+        middlewares: Iterable[Any] | None = None,
+        owner: str = "API",
+    ) -> None:
+        self.methods = _check_methods(methods, owner)
+        self.input_model = _check_model(input_model, "input_model", owner)
+        self.output_model = _check_model(output_model, "output_model", owner)
+        self.output_schema = output_schema
+        if auth not in (None, True, False):
+            check_async_callable(auth, "auth", owner)
+        self.auth = auth
+        if permissions is None:
+            permissions = []
+        elif not isinstance(permissions, (list, tuple)):
+            permissions = [permissions]
+        for permission in permissions:
+            check_async_callable(permission, "permissions", owner)
+        self.permissions = list(permissions)
+        self.throttling = throttling
+        if cache is not None and cache is not False and not isinstance(cache, timedelta):
+            raise PantherError(f"{owner}: `cache` must be a `datetime.timedelta`, got {cache!r}.")
+        self.cache = cache or None
+        self.middlewares = list(middlewares or [])
+
+
+class API:
+    """Declare a function as an endpoint::
+
+        @API(methods=["POST"], input_model=BookIn)
+        async def create_book(request: Request):
+            return Response(request.validated_data, status_code=201)
+
+    ``methods`` defaults to every method. ``auth=None`` uses the ``AUTHENTICATION`` setting, ``auth=False``
+    disables it. Path variables are passed by name, cast to the parameter's annotation; a parameter annotated
+    ``Request`` (or named ``request``) receives the request.
+    """
+
+    def __init__(
+        self,
+        methods: list[HTTPMethod] | None = None,
+        input_model: type[BaseModel] | None = None,
+        output_model: type[BaseModel] | None = None,
+        output_schema: Any = None,
+        auth: Any = None,
+        permissions: Any = None,
+        throttling: Any = None,
+        cache: timedelta | None = None,
+        middlewares: list[Any] | None = None,
+    ) -> None:
+        self.options = EndpointOptions(
+            methods=methods,
+            input_model=input_model,
+            output_model=output_model,
+            output_schema=output_schema,
+            auth=auth,
+            permissions=permissions,
+            throttling=throttling,
+            cache=cache,
+            middlewares=middlewares,
+        )
+        self.func: Callable[..., Any] | None = None
+
+    def __call__(self, func: F) -> F:
+        if not callable(func) or isinstance(func, type):
+            raise PantherError(f"@API() decorates a function, got {func!r}; subclass GenericAPI for classes.")
+        self.func = func
+
+        @functools.wraps(func)
+        def endpoint(*args: Any, **kwargs: Any) -> Any:
+            return func(*args, **kwargs)
+
+        endpoint.api = self  # type: ignore[attr-defined]
+        return endpoint  # type: ignore[return-value]
+
+    # Upstream attribute names, read by tools such as OpenAPI generators.
+    def __getattr__(self, name: str) -> Any:
+        options = self.__dict__.get("options")
+        if options is not None and name in EndpointOptions.__slots__:
+            return getattr(options, name)
+        raise AttributeError(name)
+
+
+class GenericAPI:
+    """Declare a class as an endpoint; implement ``get``, ``post``, ``put``, ``patch`` and/or ``delete``.
+
+    The class attributes below apply to every method. An instance is created per request, so ``self`` may hold
+    per-request state.
+    """
+
+    input_model: ClassVar[type[BaseModel] | None] = None
+    output_model: ClassVar[type[BaseModel] | None] = None
+    output_schema: ClassVar[Any] = None
+    auth: ClassVar[Any] = None
+    permissions: ClassVar[Any] = None
+    throttling: ClassVar[Any] = None
+    cache: ClassVar[timedelta | None] = None
+    middlewares: ClassVar[list[Any] | None] = None
+
+    options: ClassVar[EndpointOptions]
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        implemented = [m for m in HTTP_METHODS if getattr(cls, m.lower()) is not getattr(GenericAPI, m.lower())]
+        cls.options = EndpointOptions(
+            methods=implemented,
+            input_model=cls.input_model,
+            output_model=cls.output_model,
+            output_schema=cls.output_schema,
+            auth=cls.auth,
+            permissions=cls.permissions,
+            throttling=cls.throttling,
+            cache=cls.cache,
+            middlewares=cls.middlewares,
+            owner=cls.__qualname__,
+        )
+
+    async def get(self, *args: Any, **kwargs: Any) -> Any:
+        raise NotImplementedError
+
+    async def post(self, *args: Any, **kwargs: Any) -> Any:
+        raise NotImplementedError
+
+    async def put(self, *args: Any, **kwargs: Any) -> Any:
+        raise NotImplementedError
+
+    async def patch(self, *args: Any, **kwargs: Any) -> Any:
+        raise NotImplementedError
+
+    async def delete(self, *args: Any, **kwargs: Any) -> Any:
+        raise NotImplementedError
+
+
+def _check_methods(methods: Iterable[str] | None, owner: str) -> tuple[str, ...]:
+    if methods is None:
+        return HTTP_METHODS
+    if isinstance(methods, str):
+        methods = [methods]
+    result = []
+    for method in methods:
+        upper = str(method).upper()
+        if upper not in HTTP_METHODS:
+            raise PantherError(f"{owner}: unknown method {method!r} in `methods`; use {', '.join(HTTP_METHODS)}.")
+        result.append(upper)
+    return tuple(dict.fromkeys(result))
+
+
+def _check_model(model: Any, name: str, owner: str) -> Any:
+    if model is not None and not (isinstance(model, type) and issubclass(model, BaseModel)):
+        raise PantherError(f"{owner}: `{name}` must be a pydantic model class, got {model!r}.")
+    return model
+
+
+def check_async_callable(obj: Any, what: str, owner: str = "API") -> None:
+    """Check that ``obj`` is an async function ``(request)`` or a class whose async ``__call__`` takes a request."""
+    if isinstance(obj, type):
+        target, expected_params = obj.__call__, 2  # (self, request)
+    elif inspect.isfunction(obj) or inspect.ismethod(obj):
+        target, expected_params = obj, 1
+    else:  # an instance with an async __call__ (a bound method)
+        target, expected_params = obj.__call__, 1
+    name = getattr(obj, "__qualname__", None) or type(obj).__qualname__
+    if not inspect.iscoroutinefunction(target):
+        raise PantherError(f"{owner}: `{what}` {name} must be an async function or a class with `async __call__`.")
+    try:
+        params = [
+            p
+            for p in inspect.signature(target).parameters.values()
+            if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) and p.default is p.empty
+        ]
+        variadic = any(p.kind == p.VAR_POSITIONAL for p in inspect.signature(target).parameters.values())
+    except (TypeError, ValueError):
+        return
+    if len(params) != expected_params and not (variadic and len(params) < expected_params):
+        raise PantherError(f"{owner}: `{what}` {name} must take exactly one argument, the request.")

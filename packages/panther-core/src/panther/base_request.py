@@ -1,0 +1,179 @@
+"""What HTTP requests and WebSocket connections share: headers, query parameters, addresses, path variables, user.
+
+Everything is read lazily from the ASGI scope, so a request pays only for what its endpoint uses.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+from panther.cookies import parse_cookie_header
+from panther.datastructures import MultiDict, parse_query_string
+from panther.types import Receive, Scope, Send
+
+if TYPE_CHECKING:
+    from panther.main import Panther
+
+
+class Address(NamedTuple):
+    ip: str
+    port: int
+
+    def __str__(self) -> str:
+        return f"{self.ip}:{self.port}"
+
+
+class Headers:
+    """Case-insensitive request headers. ``headers["Content-Type"]``, ``headers.content_type`` and
+    ``headers.get("content-type")`` are the same value; a repeated header gives its last value, and
+    ``getlist(name)`` gives them all."""
+
+    __slots__ = ("_raw", "_values")
+
+    accept: str | None
+    accept_encoding: str | None
+    accept_language: str | None
+    authorization: str | None
+    cache_control: str | None
+    connection: str | None
+    content_length: str | None
+    content_type: str | None
+    cookie: str | None
+    host: str | None
+    origin: str | None
+    pragma: str | None
+    referer: str | None
+    user_agent: str | None
+    upgrade: str | None
+
+    def __init__(self, raw: list[tuple[bytes, bytes]] | Iterator[tuple[bytes, bytes]]) -> None:
+        self._raw = raw
+        self._values: dict[str, str] = {
+            name.decode("latin-1").lower(): value.decode("latin-1") for name, value in raw
+        }
+
+    def __getitem__(self, name: str) -> str:
+        values = self._values
+        key = name.lower()
+        if key in values:
+            return values[key]
+        return values[key.replace("_", "-")]
+
+    def __getattr__(self, name: str) -> str | None:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return self._values.get(name.replace("_", "-"))
+
+    def get(self, name: str, default: str | None = None) -> str | None:
+        return self._values.get(name.lower(), default)
+
+    def getlist(self, name: str) -> list[str]:
+        key = name.lower().encode("latin-1")
+        return [value.decode("latin-1") for raw_name, value in self._raw if raw_name.lower() == key]
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and name.lower() in self._values
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._values)
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def items(self) -> Any:
+        return self._values.items()
+
+    def keys(self) -> Any:
+        return self._values.keys()
+
+    @property
+    def __dict__(self) -> dict[str, str]:  # type: ignore[override]
+        return self._values
+
+    def get_cookies(self) -> dict[str, str]:
+        cookie = self._values.get("cookie")
+        return parse_cookie_header(cookie) if cookie else {}
+
+    def __repr__(self) -> str:
+        return "Headers(" + ", ".join(f"{k}={v}" for k, v in self._values.items()) + ")"
+
+    __str__ = __repr__
+
+
+class BaseRequest:
+    """The parts of an HTTP request or WebSocket connection that come from the ASGI scope."""
+
+    __slots__ = (
+        "scope",
+        "asgi_receive",
+        "asgi_send",
+        "app",
+        "path_variables",
+        "user",
+        "_headers",
+        "_query_params",
+        "_cookies",
+        "__dict__",  # lets middlewares and plugins attach their own attributes
+    )
+
+    def __init__(self, scope: Scope, receive: Receive, send: Send, app: Panther | None = None) -> None:
+        self.scope = scope
+        self.asgi_receive = receive
+        self.asgi_send = send
+        self.app = app
+        self.path_variables: dict[str, str] = {}
+        self.user: Any = None
+        self._headers: Headers | None = None
+        self._query_params: MultiDict[str] | None = None
+        self._cookies: dict[str, str] | None = None
+
+    @property
+    def headers(self) -> Headers:
+        if self._headers is None:
+            self._headers = Headers(self.scope.get("headers") or [])
+        return self._headers
+
+    @property
+    def query_params(self) -> MultiDict[str]:
+        """Query parameters; a repeated key gives its last value, ``query_params.getlist(key)`` gives all."""
+        if self._query_params is None:
+            self._query_params = parse_query_string(self.scope.get("query_string", b""))
+        return self._query_params
+
+    @property
+    def cookies(self) -> dict[str, str]:
+        if self._cookies is None:
+            self._cookies = self.headers.get_cookies()
+        return self._cookies
+
+    @property
+    def path(self) -> str:
+        return self.scope["path"]
+
+    @property
+    def scheme(self) -> str:
+        return self.scope.get("scheme", "http")
+
+    @property
+    def http_version(self) -> str:
+        return self.scope.get("http_version", "1.1")
+
+    @property
+    def client(self) -> Address | None:
+        client = self.scope.get("client")
+        return Address(*client) if client else None
+
+    @property
+    def server(self) -> Address | None:
+        server = self.scope.get("server")
+        return Address(*server) if server else None
+
+    def collect_path_variables(self, found_path: str) -> dict[str, str]:
+        """Match ``found_path`` (``'user/<id>'``) against the request path and return the raw variables."""
+        variables = {}
+        for pattern, value in zip(found_path.strip("/").split("/"), self.path.strip("/").split("/"), strict=False):
+            if pattern.startswith("<") and pattern.endswith(">"):
+                variables[pattern[1:-1]] = value
+        self.path_variables = variables
+        return variables

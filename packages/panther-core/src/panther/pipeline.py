@@ -1,0 +1,281 @@
+"""Compile an endpoint into the request handler that runs its pipeline — once, at startup.
+
+The order is upstream Panther's: auth → permissions → throttling → input validation (POST/PUT/PATCH) → cached
+response (GET) → call with path variables → wrap in ``Response`` → output model and pagination → store in cache.
+A handler only contains the steps its endpoint declared; an endpoint with none of them is a call and a wrap.
+Nothing per request is stored on shared objects: the request carries all per-request state.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel
+
+from panther.app import EndpointOptions, GenericAPI
+from panther.base_request import BaseRequest
+from panther.exceptions import AuthorizationAPIError, InvalidPathVariableAPIError, PantherError
+from panther.middlewares.base import build_chain
+from panther.response import Response
+
+if TYPE_CHECKING:
+    from panther.main import Panther
+    from panther.request import Request
+
+Handler = Callable[["Request"], Awaitable[Response]]
+
+_BODY_METHODS = frozenset(("POST", "PUT", "PATCH"))
+
+
+# --- Path variables and keyword arguments ------------------------------------------------------------------------
+
+
+def _to_bool(value: str) -> bool:
+    lowered = value.lower()
+    if lowered in ("true", "1"):
+        return True
+    if lowered in ("false", "0"):
+        return False
+    raise ValueError(value)
+
+
+_CASTS: dict[Any, Callable[[str], Any]] = {int: int, float: float, bool: _to_bool, uuid.UUID: uuid.UUID}
+
+
+def _caster(name: str, annotation: Any) -> Callable[[str], Any] | None:
+    cast = _CASTS.get(annotation)
+    if cast is None:
+        return None
+
+    def convert(value: str) -> Any:
+        try:
+            return cast(value)
+        except ValueError:
+            raise InvalidPathVariableAPIError(value=name, variable_type=annotation) from None
+
+    return convert
+
+
+def _is_request_param(param: inspect.Parameter, hints: dict[str, Any]) -> bool:
+    annotation = hints.get(param.name, param.annotation)
+    if isinstance(annotation, type) and issubclass(annotation, BaseRequest):
+        return True
+    return param.name == "request" and annotation is inspect.Parameter.empty
+
+
+def build_kwargs_factory(
+    func: Callable[..., Any], variables: tuple[str, ...], where: str
+) -> Callable[[Request], dict[str, Any]] | None:
+    """Return ``kwargs(request)`` for ``func``, or ``None`` when it takes no arguments.
+
+    Only the path variables ``func`` declares are passed (all of them if it takes ``**kwargs``); a parameter that
+    is neither a path variable, the request, nor optional is a startup error.
+    """
+    signature = inspect.signature(func)
+    try:
+        hints = inspect.get_annotations(func, eval_str=True)
+    except Exception:  # unresolvable forward references: fall back to the raw annotations
+        hints = {}
+    request_names: list[str] = []
+    casts: list[tuple[str, Callable[[str], Any] | None]] = []
+    takes_all = False
+    params = list(signature.parameters.values())
+    if params and params[0].name == "self":
+        params = params[1:]
+    for param in params:
+        if param.kind is param.VAR_KEYWORD:
+            takes_all = True
+        elif param.kind is param.VAR_POSITIONAL:
+            continue
+        elif _is_request_param(param, hints):
+            request_names.append(param.name)
+        elif param.name in variables:
+            casts.append((param.name, _caster(param.name, hints.get(param.name, param.annotation))))
+        elif param.default is param.empty:
+            raise PantherError(
+                f"{func.__qualname__}() takes `{param.name}`, which is not a path variable of '{where}' "
+                f"(variables: {', '.join(variables) or 'none'}): rename it or give it a default."
+            )
+    if takes_all:
+        declared = {name for name, _ in casts}
+        casts.extend((name, None) for name in variables if name not in declared)
+    if not request_names and not casts:
+        return None
+    request_only = not casts and len(request_names) == 1 and request_names[0]
+
+    def kwargs(request: Request) -> dict[str, Any]:
+        if request_only:
+            return {request_only: request}
+        values = request.path_variables
+        result = {name: (cast(values[name]) if cast else values[name]) for name, cast in casts}
+        for name in request_names:
+            result[name] = request
+        return result
+
+    return kwargs
+
+
+# --- Compilation -------------------------------------------------------------------------------------------------
+
+
+def compile_function(func: Callable[..., Any], app: Panther, where: str, variables: tuple[str, ...]) -> dict[str, Handler]:
+    """Handlers for an ``@API`` function, one per allowed method (they share one compiled pipeline)."""
+    options: EndpointOptions = func.api.options  # type: ignore[attr-defined]
+    target = func.__wrapped__  # type: ignore[attr-defined]
+    handler = _compile(target, None, options, app, where, variables)
+    return dict.fromkeys(options.methods, handler)
+
+
+def compile_class(cls: type[GenericAPI], app: Panther, where: str, variables: tuple[str, ...]) -> dict[str, Handler]:
+    """Handlers for a ``GenericAPI`` subclass, one per implemented method; an instance is created per request."""
+    options = cls.options
+    return {
+        method: _compile(getattr(cls, method.lower()), cls, options, app, where, variables)
+        for method in options.methods
+    }
+
+
+def _compile(
+    func: Callable[..., Any],
+    owner: type | None,
+    options: EndpointOptions,
+    app: Panther,
+    where: str,
+    variables: tuple[str, ...],
+) -> Handler:
+    kwargs = build_kwargs_factory(func, variables, where)
+    call = _make_call(func, owner, kwargs)
+    auth = app.resolve_auth(options.auth, where)
+    permissions = [_instantiate(p) for p in options.permissions]
+    throttle = app.resolve_throttle(options.throttling, where)
+    cache = app.resolve_cache(options.cache, where)
+    input_model = options.input_model
+    output_model = options.output_model
+
+    if not (auth or permissions or throttle or input_model or cache or output_model):
+        handler = _plain_handler(call)
+    else:
+        handler = _full_handler(call, auth, permissions, throttle, input_model, cache, output_model)
+    if options.middlewares:
+        handler = build_chain(handler, app.load_middlewares(options.middlewares, where=where), app)
+    return handler
+
+
+def _instantiate(obj: Any) -> Any:
+    return obj() if isinstance(obj, type) else obj
+
+
+def _make_call(
+    func: Callable[..., Any], owner: type | None, kwargs: Callable[[Request], dict[str, Any]] | None
+) -> Callable[[Request], Awaitable[Any]]:
+    is_async = inspect.iscoroutinefunction(func)
+    if owner is not None:
+        if is_async:
+
+            async def call_method(request: Request) -> Any:
+                return await func(owner(), **(kwargs(request) if kwargs else {}))
+
+        else:
+
+            async def call_method(request: Request) -> Any:
+                return await asyncio.to_thread(func, owner(), **(kwargs(request) if kwargs else {}))
+
+        return call_method
+    if is_async:
+        if kwargs is None:
+
+            async def call_plain(request: Request) -> Any:
+                return await func()
+
+            return call_plain
+
+        async def call(request: Request) -> Any:
+            return await func(**kwargs(request))
+
+        return call
+
+    async def call_sync(request: Request) -> Any:
+        # A sync endpoint runs in a worker thread so it cannot block other requests.
+        return await asyncio.to_thread(func, **(kwargs(request) if kwargs else {}))
+
+    return call_sync
+
+
+def _plain_handler(call: Callable[[Request], Awaitable[Any]]) -> Handler:
+    async def handler(request: Request) -> Response:
+        result = await call(request)
+        return result if isinstance(result, Response) else Response(result)
+
+    return handler
+
+
+def _full_handler(
+    call: Callable[[Request], Awaitable[Any]],
+    auth: Callable[[Request], Awaitable[Any]] | None,
+    permissions: list[Callable[[Request], Awaitable[Any]]],
+    throttle: Callable[[Request], Awaitable[None]] | None,
+    input_model: type[BaseModel] | None,
+    cache: Any,
+    output_model: type[BaseModel] | None,
+) -> Handler:
+    async def handler(request: Request) -> Response:
+        if auth is not None:
+            request.user = await auth(request)
+        for permission in permissions:
+            # Deny unless the permission answers exactly True: a forgotten `return` must not grant access.
+            if await permission(request) is not True:
+                raise AuthorizationAPIError
+        if throttle is not None:
+            await throttle(request)
+        if input_model is not None and request.method in _BODY_METHODS:
+            request.validate_data(input_model)
+        if cache is not None and request.method == "GET":
+            cached = await cache.get(request)
+            if cached is not None:
+                return cached
+        result = await call(request)
+        response = result if isinstance(result, Response) else Response(result)
+        if output_model is not None and response.data:
+            response.data = await serialize_output(output_model, response.data)
+        if response.pagination is not None:
+            response.data = await response.pagination.template(response.data)
+        if cache is not None and request.method == "GET":
+            await cache.set(request, response)
+        return response
+
+    return handler
+
+
+async def serialize_output(output_model: type[BaseModel], data: Any) -> Any:
+    """Filter ``data`` (a dict, a model, or an iterable of them) through ``output_model``.
+
+    If the output model defines ``async to_response(instance, data)`` its result is used.
+    """
+    if isinstance(data, (dict, BaseModel)):
+        return await _serialize_one(output_model, data)
+    if isinstance(data, (str, bytes)) or not hasattr(data, "__iter__"):
+        raise TypeError(f"output_model cannot serialise a {type(data).__name__}; return a dict, a model or a list.")
+    return [await _serialize_one(output_model, item) async for item in _aiter(data)]
+
+
+async def _aiter(data: Any) -> Any:
+    if hasattr(data, "__aiter__"):
+        async for item in data:
+            yield item
+    else:
+        for item in data:
+            yield item
+
+
+async def _serialize_one(output_model: type[BaseModel], item: Any) -> Any:
+    source = item.model_dump() if isinstance(item, BaseModel) else item
+    instance = output_model.model_validate(source)
+    dumped = instance.model_dump(mode="json")
+    to_response = getattr(instance, "to_response", None)
+    if to_response is not None:
+        return await to_response(instance=item, data=dumped)
+    return dumped

@@ -1,0 +1,153 @@
+"""The HTTP request: method, body reading with a size limit, and ``data`` parsed by content type."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING, Any
+
+import orjson
+from pydantic import BaseModel, ValidationError
+
+from panther.base_request import Address, BaseRequest, Headers
+from panther.exceptions import (
+    BadRequestAPIError,
+    ClientDisconnected,
+    RequestEntityTooLargeAPIError,
+    UnprocessableEntityError,
+)
+from panther.multipart import parse_content_type, parse_multipart, parse_urlencoded
+from panther.types import Receive, Scope, Send
+
+if TYPE_CHECKING:
+    from panther.main import Panther
+
+__all__ = ["Address", "Headers", "Request"]
+
+_NOT_READ: Any = object()
+
+
+class Request(BaseRequest):
+    """An HTTP request. ``await read_body()`` reads the body once; ``data`` parses it by content type:
+    JSON (``application/json`` with parameters, ``+json`` types), form data, multipart (files become
+    ``panther.file_handler.File``), otherwise the raw bytes."""
+
+    __slots__ = ("method", "validated_data", "_body", "_data", "max_body_size")
+
+    def __init__(
+        self,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        app: Panther | None = None,
+        max_body_size: int | None = None,
+    ) -> None:
+        super().__init__(scope, receive, send, app)
+        self.method: str = scope["method"]
+        self.validated_data: Any = None
+        self._body: bytes = _NOT_READ
+        self._data: Any = _NOT_READ
+        self.max_body_size = max_body_size
+
+    # --- Body ---------------------------------------------------------------------------------------------------
+
+    async def read_body(self) -> bytes:
+        """Read the whole body (once). Multipart bodies are parsed while they stream in instead of being buffered.
+
+        Raises ``RequestEntityTooLargeAPIError`` (413) past ``MAX_REQUEST_BODY_SIZE`` and ``ClientDisconnected``
+        when the client goes away.
+        """
+        if self._body is not _NOT_READ:
+            return self._body
+        limit = self.max_body_size
+        headers = self.headers
+        if limit is not None and (declared := headers.get("content-length")) is not None:
+            if not declared.isdigit():
+                raise BadRequestAPIError(detail="Invalid Content-Length header")
+            if int(declared) > limit:
+                raise RequestEntityTooLargeAPIError
+        content_type = headers.get("content-type") or ""
+        if content_type[:19].lower() == "multipart/form-data":
+            self._body = b""
+            self._data = await parse_multipart(self._stream(limit), content_type)
+            return self._body
+        chunks = [chunk async for chunk in self._stream(limit)]
+        self._body = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+        return self._body
+
+    async def _stream(self, limit: int | None) -> AsyncIterator[bytes]:
+        received = 0
+        receive = self.asgi_receive
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                raise ClientDisconnected
+            chunk = message.get("body", b"")
+            if chunk:
+                received += len(chunk)
+                if limit is not None and received > limit:
+                    raise RequestEntityTooLargeAPIError
+                yield chunk
+            if not message.get("more_body", False):
+                return
+
+    @property
+    def body(self) -> bytes:
+        if self._body is _NOT_READ:
+            raise RuntimeError("The body has not been read yet: `await request.read_body()` first.")
+        return self._body
+
+    @property
+    def data(self) -> Any:
+        """The parsed body (cached). Malformed JSON → 400."""
+        if self._data is _NOT_READ:
+            self._data = self._parse(self.body)
+        return self._data
+
+    def _parse(self, body: bytes) -> Any:
+        content_type = self.headers.get("content-type") or ""
+        if content_type == "application/json" or not content_type:
+            return _load_json(body)
+        mime, _ = parse_content_type(content_type)
+        if mime == "application/json" or mime.endswith("+json"):
+            return _load_json(body)
+        if mime == "application/x-www-form-urlencoded":
+            return parse_urlencoded(body)
+        return body
+
+    def validate_data(self, model: type[BaseModel]) -> BaseModel:
+        """Validate the body against ``model``, store the instance in ``validated_data`` and return it."""
+        content_type = self.headers.get("content-type") or ""
+        try:
+            if content_type == "application/json" and self._data is _NOT_READ:
+                # Straight from bytes: pydantic parses and validates in one pass.
+                validated = model.model_validate_json(self.body or b"{}")
+            else:
+                data = self.data
+                if isinstance(data, bytes):
+                    raise UnprocessableEntityError(detail="Content-Type is not valid")
+                validated = model.model_validate(data if data is not None else {})
+        except ValidationError as exc:
+            raise BadRequestAPIError(detail=validation_errors(exc)) from None
+        self.validated_data = validated
+        return validated
+
+
+def _load_json(body: bytes) -> Any:
+    if not body:
+        return {}
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        raise BadRequestAPIError(detail=f"Malformed JSON body: {exc}") from None
+
+
+def validation_errors(exc: ValidationError) -> dict[str, str]:
+    """Pydantic errors as ``{"field.sub": "message"}`` (upstream's shape); a JSON syntax error under ``"body"``."""
+    errors: dict[str, str] = {}
+    for error in exc.errors(include_url=False):
+        location = ".".join(str(part) for part in error["loc"]) or "body"
+        if error["type"] == "json_invalid":
+            errors["body"] = f"Malformed JSON body: {error['ctx'].get('error', error['msg'])}"
+        else:
+            errors.setdefault(location, error["msg"])
+    return errors

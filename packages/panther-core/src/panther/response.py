@@ -1,0 +1,286 @@
+"""Responses: what an endpoint returns, rendered to bytes and sent over ASGI.
+
+``Response`` holds Python data and renders it as JSON with the app's encoder; ``HTMLResponse``,
+``PlainTextResponse``, ``TemplateResponse``, ``RedirectResponse``, ``StreamingResponse`` and ``FileResponse``
+change the content type and how the body is produced. Rendering needs the app's JSON encoder and templates, which
+the app passes to ``send`` as a ``RenderContext``; outside an app a default context is used.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+from collections.abc import AsyncIterable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, TypeAlias
+
+from panther.cookies import Cookie
+from panther.encoders import JSONDumps, default_dumps
+from panther.exceptions import APIError
+from panther.types import Receive, Send
+
+if TYPE_CHECKING:
+    import jinja2
+
+__all__ = [
+    "Cookie",
+    "FileResponse",
+    "HTMLResponse",
+    "IterableDataTypes",
+    "PlainTextResponse",
+    "RedirectResponse",
+    "RenderContext",
+    "Response",
+    "ResponseDataTypes",
+    "StreamingResponse",
+    "TemplateResponse",
+]
+
+ResponseDataTypes: TypeAlias = (
+    list[Any] | tuple[Any, ...] | set[Any] | dict[Any, Any] | int | float | str | bool | bytes | None | Any
+)
+IterableDataTypes: TypeAlias = list[Any] | tuple[Any, ...] | set[Any] | Iterable[Any]
+
+
+@dataclass(slots=True)
+class RenderContext:
+    """What rendering a response needs from its app: the JSON encoder and the template environment."""
+
+    dumps: JSONDumps = default_dumps
+    templates: jinja2.Environment | None = None
+
+    def template_environment(self) -> jinja2.Environment:
+        if self.templates is None:
+            from panther.templates import build_environment
+
+            self.templates = build_environment(["."])
+        return self.templates
+
+
+DEFAULT_CONTEXT = RenderContext()
+
+_CONTENT_LENGTH = b"content-length"
+_CONTENT_TYPE = b"content-type"
+
+
+class Response:
+    """A response whose ``data`` is sent as JSON (``bytes`` are sent as they are, ``None`` as an empty body)."""
+
+    content_type: str = "application/json"
+    __slots__ = ("data", "status_code", "headers", "pagination", "set_cookies", "_content_type_header")
+
+    def __init__(
+        self,
+        data: ResponseDataTypes = None,
+        status_code: int = 200,
+        headers: Mapping[str, str] | None = None,
+        pagination: Any = None,
+        set_cookies: Cookie | Iterable[Cookie] | None = None,
+    ) -> None:
+        self.data = data
+        self.status_code = status_code
+        self.headers: dict[str, str] = dict(headers) if headers else {}
+        self.pagination = pagination
+        if isinstance(set_cookies, Cookie):
+            set_cookies = [set_cookies]
+        self.set_cookies: list[Cookie] = list(set_cookies) if set_cookies else []
+        self._content_type_header = _encoded_content_type(self.content_type)
+
+    # --- Rendering --------------------------------------------------------------------------------------------
+
+    def render(self, context: RenderContext = DEFAULT_CONTEXT) -> bytes | None:
+        """Return the body as bytes (``None`` for responses that stream their body in ``send_rendered``)."""
+        data = self.data
+        if data is None:
+            return b""
+        if isinstance(data, bytes):
+            return data
+        return context.dumps(data)
+
+    @property
+    def body(self) -> bytes:
+        return self.render() or b""
+
+    def raw_headers(self, body_length: int | None) -> list[tuple[bytes, bytes]]:
+        """The ASGI header list: content type, content length, user headers and one Set-Cookie per cookie."""
+        headers = [self._content_type_header]
+        if body_length is not None:
+            headers.append((_CONTENT_LENGTH, str(body_length).encode()))
+        if self.headers:
+            for name, value in self.headers.items():
+                lowered = name.lower()
+                if lowered == "content-type":
+                    headers[0] = (_CONTENT_TYPE, str(value).encode("latin-1"))
+                elif lowered != "content-length":
+                    headers.append((lowered.encode("latin-1"), str(value).encode("latin-1")))
+        for cookie in self.set_cookies:
+            headers.append((b"set-cookie", cookie.header_value().encode("latin-1")))
+        return headers
+
+    @property
+    def bytes_headers(self) -> list[tuple[bytes, bytes]]:
+        return self.raw_headers(len(self.body))
+
+    async def send(self, send: Send, receive: Receive, context: RenderContext = DEFAULT_CONTEXT) -> None:
+        """Render and send the response (what the app does for every request)."""
+        await self.send_rendered(send, receive, self.render(context), context)
+
+    async def send_rendered(
+        self, send: Send, receive: Receive, body: bytes | None, context: RenderContext = DEFAULT_CONTEXT
+    ) -> None:
+        """Send a body already produced by ``render`` (the app renders first so a failure can still become a 500)."""
+        body = body or b""
+        await send({"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers(len(body))})
+        await send({"type": "http.response.body", "body": body})
+
+    async def send_head(self, send: Send, body: bytes | None) -> None:
+        """Answer a HEAD request: the headers a GET would get, no body."""
+        headers = self.raw_headers(None if body is None else len(body))
+        await send({"type": "http.response.start", "status": self.status_code, "headers": headers})
+        await send({"type": "http.response.body", "body": b""})
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} status_code={self.status_code}>"
+
+
+def _encoded_content_type(content_type: str) -> tuple[bytes, bytes]:
+    return (_CONTENT_TYPE, content_type.encode("latin-1"))
+
+
+class HTMLResponse(Response):
+    content_type = "text/html; charset=utf-8"
+    __slots__ = ()
+
+    def render(self, context: RenderContext = DEFAULT_CONTEXT) -> bytes:
+        data = self.data
+        if data is None:
+            return b""
+        return data if isinstance(data, bytes) else str(data).encode()
+
+
+class PlainTextResponse(HTMLResponse):
+    content_type = "text/plain; charset=utf-8"
+    __slots__ = ()
+
+
+class TemplateResponse(HTMLResponse):
+    """Render a Jinja2 template (``name=`` from the app's ``TEMPLATES_DIR``, or inline ``source=``), autoescaped."""
+
+    __slots__ = ("source", "name", "context")
+
+    def __init__(
+        self,
+        source: str | None = None,
+        name: str | None = None,
+        context: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+        status_code: int = 200,
+        set_cookies: Cookie | Iterable[Cookie] | None = None,
+    ) -> None:
+        if (source is None) == (name is None):
+            raise TypeError("TemplateResponse needs exactly one of `source=` or `name=`.")
+        super().__init__(data=None, status_code=status_code, headers=headers, set_cookies=set_cookies)
+        self.source = source
+        self.name = name
+        self.context = dict(context or {})
+
+    def render(self, context: RenderContext = DEFAULT_CONTEXT) -> bytes:
+        import jinja2
+
+        environment = context.template_environment()
+        try:
+            template = (
+                environment.from_string(self.source)
+                if self.source is not None
+                else environment.get_template(self.name or "")
+            )
+        except jinja2.TemplateNotFound as exc:
+            raise APIError(detail=f"Template `{exc.name}` not found") from exc
+        return template.render(self.context).encode()
+
+
+class RedirectResponse(Response):
+    __slots__ = ()
+
+    def __init__(
+        self,
+        url: str,
+        headers: Mapping[str, str] | None = None,
+        status_code: int = 307,
+        set_cookies: Cookie | Iterable[Cookie] | None = None,
+    ) -> None:
+        super().__init__(data=None, status_code=status_code, headers=headers, set_cookies=set_cookies)
+        self.headers["Location"] = url
+
+
+class StreamingResponse(Response):
+    """Stream the items of a sync or async generator: bytes as they are, ``str`` encoded, anything else as JSON.
+
+    Streaming stops when the client disconnects; a sync generator is advanced in a worker thread so a slow producer
+    does not block the event loop.
+    """
+
+    content_type = "application/octet-stream"
+    __slots__ = ()
+
+    def render(self, context: RenderContext = DEFAULT_CONTEXT) -> None:
+        return None
+
+    async def send_rendered(
+        self, send: Send, receive: Receive, body: bytes | None, context: RenderContext = DEFAULT_CONTEXT
+    ) -> None:
+        await send({"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers(None)})
+        disconnected = asyncio.Event()
+
+        async def watch_disconnect() -> None:
+            while (await receive())["type"] != "http.disconnect":
+                pass
+            disconnected.set()
+
+        watcher = asyncio.create_task(watch_disconnect())
+        try:
+            async for chunk in _iterate(self.data):
+                if disconnected.is_set():
+                    break
+                await send({"type": "http.response.body", "body": _chunk_bytes(chunk, context), "more_body": True})
+            if not disconnected.is_set():
+                await send({"type": "http.response.body", "body": b"", "more_body": False})
+        finally:
+            watcher.cancel()
+            close = getattr(self.data, "aclose", None) or getattr(self.data, "close", None)
+            if close is not None:
+                result = close()
+                if inspect.isawaitable(result):
+                    await result
+
+
+_DONE = object()
+
+
+async def _iterate(source: Any) -> Any:
+    if isinstance(source, AsyncIterable):
+        async for item in source:
+            yield item
+        return
+    iterator = iter(source)
+    while (item := await asyncio.to_thread(next, iterator, _DONE)) is not _DONE:
+        yield item
+
+
+def _chunk_bytes(chunk: Any, context: RenderContext) -> bytes:
+    if isinstance(chunk, bytes):
+        return chunk
+    if chunk is None:
+        return b""
+    if isinstance(chunk, str):
+        return chunk.encode()
+    return context.dumps(chunk)
+
+
+def __getattr__(name: str) -> Any:
+    # FileResponse lives in its own module (range requests, ETags, containment) and is imported on first use.
+    if name == "FileResponse":
+        from panther.file_response import FileResponse
+
+        return FileResponse
+    raise AttributeError(f"module 'panther.response' has no attribute {name!r}")

@@ -1,0 +1,153 @@
+"""URL routing: validate nested URL dicts at startup and resolve request paths against a precomputed table.
+
+URLs are nested dicts of ``prefix -> endpoint | dict``; ``'books/'``, ``'/books'`` and ``'books'`` are the same key,
+``''`` is the root and ``<name>`` is a path variable filling a whole segment. Fully static paths are answered by one
+dict lookup whatever the number of routes; paths with variables walk a segment tree that tries static segments
+first and falls back to a variable when a static branch dead-ends.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator, Mapping
+from types import ModuleType
+from typing import Any, Generic, TypeVar
+
+from panther.exceptions import PantherError
+
+R = TypeVar("R")
+
+_ALLOWED = re.compile(r"^[a-zA-Z0-9_<>/-]*$")
+_VARIABLE = re.compile(r"^<([a-zA-Z_][a-zA-Z0-9_]*)>$")
+
+
+def normalize(key: str) -> str:
+    """``'/books/'`` → ``'books'``; the root is ``''``."""
+    return key.strip("/")
+
+
+def join(prefix: str, key: str) -> str:
+    key = normalize(key)
+    return f"{prefix}/{key}" if prefix and key else prefix or key
+
+
+def flatten_urls(urls: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    """Flatten and validate a nested URL dict into ``{'books/<id>': endpoint}``.
+
+    Raises ``PantherError`` naming the URL for bad characters, malformed variables, invalid endpoints and
+    duplicates. ``{}`` reserves a prefix without routing anything.
+    """
+    if not isinstance(urls, Mapping):
+        raise PantherError(f"URLs must be a dict of path → endpoint, got {type(urls).__name__}.")
+    flat: dict[str, Any] = {}
+    for key, endpoint in urls.items():
+        if not isinstance(key, str):
+            raise PantherError(f"URL keys must be strings, got {key!r} under '{prefix}/'.")
+        path = join(prefix, key)
+        _check_path(path)
+        if isinstance(endpoint, Mapping):
+            nested = flatten_urls(endpoint, path)
+            for sub_path, sub_endpoint in nested.items():
+                _add(flat, sub_path, sub_endpoint)
+            continue
+        if endpoint is None or endpoint is ... or isinstance(endpoint, ModuleType):
+            raise PantherError(f"URL '{path}/' points to {endpoint!r}, which is not an endpoint.")
+        _add(flat, path, endpoint)
+    return flat
+
+
+def _add(flat: dict[str, Any], path: str, endpoint: Any) -> None:
+    if path in flat:
+        raise PantherError(f"URL '{path}/' is defined twice.")
+    flat[path] = endpoint
+
+
+def _check_path(path: str) -> None:
+    if not _ALLOWED.match(path):
+        raise PantherError(
+            f"URL '{path}/' has characters that are not allowed; use letters, digits, '_', '-', '/' and <variables>."
+        )
+    for segment in path.split("/"):
+        if ("<" in segment or ">" in segment) and not _VARIABLE.match(segment):
+            raise PantherError(f"URL '{path}/': path variables look like `<name>` and fill a whole segment.")
+
+
+def variable_names(path: str) -> tuple[str, ...]:
+    return tuple(m.group(1) for segment in path.split("/") if (m := _VARIABLE.match(segment)))
+
+
+class _Node(Generic[R]):
+    __slots__ = ("static", "variable", "route")
+
+    def __init__(self) -> None:
+        self.static: dict[str, _Node[R]] = {}
+        self.variable: _Node[R] | None = None
+        self.route: tuple[R, tuple[tuple[int, str], ...]] | None = None
+
+
+class Router(Generic[R]):
+    """Resolve paths to routes built from a flat URL dict.
+
+    ``build(path, endpoint)`` turns each URL into the route object stored in the table (the app compiles handlers
+    there). Two URLs of the same shape (``a/<x>`` and ``a/<y>``) are ambiguous and rejected.
+    """
+
+    __slots__ = ("static", "tree", "routes")
+
+    def __init__(self, flat_urls: Mapping[str, Any], build: Callable[[str, Any], R]) -> None:
+        self.static: dict[str, tuple[R, dict[str, str]]] = {}
+        self.tree: _Node[R] = _Node()
+        self.routes: dict[str, R] = {}
+        shapes: dict[tuple[str, ...], str] = {}
+        for path, endpoint in flat_urls.items():
+            segments = tuple(path.split("/")) if path else ()
+            shape = tuple("<>" if _VARIABLE.match(s) else s for s in segments)
+            if shape in shapes:
+                raise PantherError(
+                    f"URLs '{shapes[shape]}/' and '{path}/' are ambiguous: same-level path variables "
+                    "cannot tell them apart."
+                )
+            shapes[shape] = path
+            route = build(path, endpoint)
+            self.routes[path] = route
+            variables = tuple((i, m.group(1)) for i, s in enumerate(segments) if (m := _VARIABLE.match(s)))
+            if not variables:
+                self.static[path] = (route, {})
+            node = self.tree
+            for segment in shape:
+                if segment == "<>":
+                    node.variable = node.variable or _Node()
+                    node = node.variable
+                else:
+                    node = node.static.setdefault(segment, _Node())
+            node.route = (route, variables)
+
+    def match(self, path: str) -> tuple[R, dict[str, str]] | None:
+        """Return ``(route, path_variables)`` for a request path, or ``None``. Trailing slashes are optional."""
+        key = path.strip("/")
+        found = self.static.get(key)
+        if found is not None:
+            return found
+        segments = key.split("/") if key else []
+        result = _walk(self.tree, segments, 0)
+        if result is None:
+            return None
+        route, variables = result
+        return route, {name: segments[index] for index, name in variables}
+
+    def __iter__(self) -> Iterator[tuple[str, R]]:
+        return iter(self.routes.items())
+
+
+def _walk(node: _Node[R], segments: list[str], index: int) -> tuple[R, tuple[tuple[int, str], ...]] | None:
+    if index == len(segments):
+        return node.route
+    segment = segments[index]
+    child = node.static.get(segment)
+    if child is not None:
+        found = _walk(child, segments, index + 1)
+        if found is not None:
+            return found
+    if node.variable is not None and segment:
+        return _walk(node.variable, segments, index + 1)
+    return None
