@@ -14,7 +14,7 @@ async def json_view() -> Response:
     return json({"message": "Hello, World!"})
 
 
-async def user_view(id: int) -> Response:  # noqa: A002 - the path variable is called `id` in every app
+async def user_view(id: int) -> Response:
     return json({"id": id})
 
 

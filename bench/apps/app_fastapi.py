@@ -14,7 +14,7 @@ async def json_view() -> dict[str, str]:
     return {"message": "Hello, World!"}
 
 
-async def user_view(id: int) -> dict[str, int]:  # noqa: A002 - the path variable is called `id` in every app
+async def user_view(id: int) -> dict[str, int]:
     return {"id": id}
 
 

@@ -3,12 +3,11 @@
 Each of them is installed in its own virtualenv; the harness imports this module there.
 """
 
-from pydantic import BaseModel
-
 from panther import Panther
 from panther.app import API
 from panther.request import Request
 from panther.response import Response
+from pydantic import BaseModel
 
 
 @API()
@@ -17,7 +16,7 @@ async def json_view():
 
 
 @API()
-async def user_view(id: int):  # noqa: A002 - the path variable is called `id` in every app
+async def user_view(id: int):
     return {"id": id}
 
 

@@ -70,10 +70,10 @@ def prepare(app: AppSpec, repo: Path, venvs: Path, rebuild: bool = False, log: b
     local_hash = source_hash(repo, app.local_packages) if app.local_packages else ""
     marker = env.path / MARKER
     current = json.loads(marker.read_text()) if marker.is_file() and not rebuild else None
-    if current is not None and env.python.exists():
-        if {key: current.get(key) for key in wanted} == wanted and current.get("local_hash") == local_hash:
-            return env
-    fresh = current is None or {key: current.get(key) for key in wanted} != wanted or not env.python.exists()
+    same_requirements = current is not None and {key: current.get(key) for key in wanted} == wanted
+    if same_requirements and env.python.exists() and current.get("local_hash") == local_hash:
+        return env
+    fresh = not same_requirements or not env.python.exists()
     if fresh:
         if log:
             print(f"  creating virtualenv for {app.key} ...", flush=True)

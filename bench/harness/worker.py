@@ -3,6 +3,7 @@
     python -I worker.py probe APPS_DIR MODULE|-     import + build the app once, print time and RSS, exit
     python -I worker.py serve APPS_DIR MODULE ROUTES  build the app (ROUTES > 0: `build_routing(ROUTES)`), start its
                                                      lifespan, then answer commands read from stdin
+    python -I worker.py versions - - DIST...         print the installed versions of the distributions
 
 Replies go to the original stdout; the app's own prints are redirected to stderr so they cannot corrupt them.
 `-I` keeps this file's directory off `sys.path`: only the virtualenv and `APPS_DIR` are importable.
@@ -198,7 +199,9 @@ async def _discard(message: dict[str, Any]) -> None:
     return None
 
 
-def _compare(label: str, endpoint: dict[str, Any], status: int | None, headers: dict[str, str], body: bytes) -> str | None:
+def _compare(
+    label: str, endpoint: dict[str, Any], status: int | None, headers: dict[str, str], body: bytes
+) -> str | None:
     try:
         payload = json.loads(body)
     except ValueError:
@@ -260,9 +263,7 @@ def serve(apps_dir: str, module: str, routes: int) -> None:
         command = json.loads(line)
         name = command["cmd"]
         try:
-            if name == "versions":
-                reply({"ok": True, "versions": _versions(command["distributions"])})
-            elif name == "add":
+            if name == "add":
                 for endpoint in command["endpoints"]:
                     served.add_request(endpoint)
                 reply({"ok": True})
@@ -307,6 +308,8 @@ def main() -> None:
         probe(apps_dir, module)
     elif mode == "serve":
         serve(apps_dir, module, int(rest[0]) if rest else 0)
+    elif mode == "versions":
+        print(json.dumps(_versions(rest)))
     else:
         raise SystemExit(f"unknown mode {mode!r}")
 

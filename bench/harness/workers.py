@@ -45,6 +45,15 @@ def probe(env: Env, empty: bool, cwd: Path, cpu: int | None) -> dict[str, Any]:
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
+def versions(env: Env) -> dict[str, str]:
+    """Installed versions of the distributions reported for `env`'s app."""
+    command = [str(env.python), "-I", str(WORKER), "versions", "-", "-", *env.app.all_distributions]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=60)
+    if result.returncode != 0:
+        return {"error": result.stderr.strip().splitlines()[-1] if result.stderr.strip() else "unknown"}
+    return json.loads(result.stdout)
+
+
 class Worker:
     """A long-lived worker holding one built app (`routes` > 0: the app with `routes` routes)."""
 

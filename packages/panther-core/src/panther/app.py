@@ -58,7 +58,8 @@ class EndpointOptions:
         self.input_model = _check_model(input_model, "input_model", owner)
         self.output_model = _check_model(output_model, "output_model", owner)
         self.output_schema = output_schema
-        if auth not in (None, True, False):
+        if auth not in (None, True, False) and callable(auth):
+            # Non-callable declarations are for plugins (panther_authentication) and are checked at startup.
             check_async_callable(auth, "auth", owner)
         self.auth = auth
         if permissions is None:

@@ -118,7 +118,7 @@ class MultiDict(dict[str, V]):
         self._pairs = []
         self._lists = None
 
-    def __ior__(self, other: Any) -> MultiDict[V]:  # type: ignore[override,misc]
+    def __ior__(self, other: Any) -> MultiDict[V]:  # type: ignore[override]
         self.update(other)
         return self
 

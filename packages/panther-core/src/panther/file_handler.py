@@ -12,6 +12,9 @@ Compatibility with earlier Panther versions:
 * Serialising a ``File`` (``model_dump()``, ``model_dump_json()``, a response body) gives its metadata
   ``{"file_name", "content_type", "size"}``, never the content: a response must not carry an upload back by
   accident, and megabytes of bytes are no use in JSON anyway.
+
+When a ``File`` is validated into an ``Image`` field (the body parser only builds ``File``), the ``Image`` shares
+the same content: closing one closes the other.
 """
 
 from __future__ import annotations
@@ -27,10 +30,11 @@ from typing import TYPE_CHECKING, Any, Self
 
 from pydantic import BaseModel, PrivateAttr, ValidationInfo, field_validator, model_serializer, model_validator
 from pydantic.functional_validators import ModelWrapValidatorHandler
+from typing_extensions import TypedDict  # pydantic needs this TypedDict (not typing's) before Python 3.12
 
 from panther.exceptions import UnsupportedMediaTypeAPIError
 
-__all__ = ["DEFAULT_SPOOL_MAX_SIZE", "File", "Image", "safe_file_name"]
+__all__ = ["DEFAULT_SPOOL_MAX_SIZE", "File", "FileMetadata", "Image", "safe_file_name"]
 
 DEFAULT_SPOOL_MAX_SIZE = 1024 * 1024
 """Bytes kept in memory before a file's content moves to a temporary file on disk."""
@@ -40,6 +44,14 @@ _FALLBACK_NAME = "upload"
 # Room left under the usual 255-byte file-name limit for the clash suffix ("_YYYYMMDD_HHMMSS_NNN").
 _MAX_NAME_BYTES = 200
 _MAX_CLASH_ATTEMPTS = 10_000
+
+
+class FileMetadata(TypedDict):
+    """What a serialised ``File`` looks like (``model_dump()``, JSON responses)."""
+
+    file_name: str
+    content_type: str
+    size: int
 
 
 class File(BaseModel):
@@ -94,7 +106,7 @@ class File(BaseModel):
         return handler(data)
 
     @model_serializer(mode="plain")
-    def _serialize_metadata(self) -> dict[str, Any]:
+    def _serialize_metadata(self) -> FileMetadata:
         return {"file_name": self.file_name, "content_type": self.content_type, "size": self.size}
 
     if not TYPE_CHECKING:  # hidden from type checkers, which keep seeing the `file: bytes | None` field
@@ -208,7 +220,7 @@ class File(BaseModel):
     # --- saving ---
 
     def save(self, path: str | os.PathLike[str] | None = None, overwrite: bool = False) -> str:
-        """Write the content to disk and return the path written; calling it again returns that same path.
+        """Write the content to disk and return the path written; later calls return that same path unchanged.
 
         ``path`` may be a directory (a ``str`` ending with ``/``, or an existing directory) to save into under the
         sanitised client file name, a full file path, or ``None`` for the current directory. Parent directories

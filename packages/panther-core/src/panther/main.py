@@ -98,6 +98,7 @@ class Panther:
         self.render_context = RenderContext(
             dumps=make_json_dumps(self.plugins.json_encoders(self)),
             templates=build_environment(_as_list(self.config.TEMPLATES_DIR), self.config.BASE_DIR),
+            base_dir=self.config.BASE_DIR,
         )
         self.default_auth = self._load_default_auth()
         self.scope_handlers = self.plugins.scope_handlers(self)
@@ -211,6 +212,8 @@ class Panther:
         resolved = self.plugins.authentication(self, auth)
         if resolved is not None:
             return resolved
+        if not callable(auth):
+            raise PantherError(f"'{where}': auth {auth!r} is not an async callable and no installed plugin handles it.")
         return auth() if isinstance(auth, type) else auth
 
     def resolve_throttle(self, throttling: Any, where: str) -> Callable[..., Any] | None:
@@ -265,6 +268,7 @@ class Panther:
         context = self.render_context
         try:
             response = await self._handle(request)
+            response.prepare(request)
             body = response.render(context)
         except ClientDisconnected:
             return

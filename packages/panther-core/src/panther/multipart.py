@@ -4,6 +4,9 @@
 spooled ``File`` objects as their bytes come in, so an upload never has to sit whole in memory. Plain fields are
 decoded to ``str``. Any mistake in the body is answered with a 400 that says what is wrong, and every ``File``
 created for the failed request is closed.
+
+Writes to a spool that has moved to disk are plain blocking writes (to the OS page cache, in practice), done in
+the event loop like the rest of the parsing.
 """
 
 from __future__ import annotations
@@ -11,7 +14,8 @@ from __future__ import annotations
 import codecs
 import inspect
 import re
-from collections.abc import AsyncIterable, Callable
+from collections.abc import AsyncIterable
+from typing import TYPE_CHECKING
 from urllib.parse import unquote
 
 from python_multipart.exceptions import FormParserError
@@ -20,6 +24,9 @@ from python_multipart.multipart import MultipartParser
 from panther.datastructures import MultiDict, parse_query_string
 from panther.exceptions import BadRequestAPIError, RequestEntityTooLargeAPIError, UnsupportedMediaTypeAPIError
 from panther.file_handler import DEFAULT_SPOOL_MAX_SIZE, File
+
+if TYPE_CHECKING:
+    from python_multipart.multipart import MultipartCallbacks  # only defined for type checkers
 
 __all__ = ["parse_content_type", "parse_multipart", "parse_urlencoded"]
 
@@ -116,6 +123,9 @@ async def parse_multipart(
         limits = {"max_header_count": max_part_headers + 1, "max_header_size": max_part_header_size + 1024}
     try:
         parser = MultipartParser(boundary.encode("ascii"), collector.callbacks(), **limits)
+    except FormParserError as exc:  # e.g. a boundary longer than python-multipart accepts
+        raise _malformed(f"invalid boundary ({exc})") from exc
+    try:
         async for chunk in chunks:
             if chunk:
                 parser.write(chunk)
@@ -124,7 +134,10 @@ async def parse_multipart(
             raise _malformed("the body ends before the closing boundary")
     except FormParserError as exc:  # python-multipart's own parse errors
         collector.close_files()
-        raise _malformed(str(exc)) from exc
+        reason = str(exc)
+        if collector.part_count == 0:  # its message alone ("Expected boundary character ...") is cryptic here
+            reason = f"the body does not start with the boundary of the Content-Type header ({reason})"
+        raise _malformed(reason) from exc
     except BaseException:  # our 400/413s, a client disconnect, a cancelled task: release the spools either way
         collector.close_files()
         raise
@@ -188,7 +201,7 @@ class _FormCollector:
         self.field = bytearray()
         self.charset = "utf-8"
 
-    def callbacks(self) -> dict[str, Callable[..., None]]:
+    def callbacks(self) -> MultipartCallbacks:
         return {
             "on_part_begin": self.on_part_begin,
             "on_header_field": self.on_header_field,

@@ -60,11 +60,31 @@ def _caster(name: str, annotation: Any) -> Callable[[str], Any] | None:
     return convert
 
 
-def _is_request_param(param: inspect.Parameter, hints: dict[str, Any]) -> bool:
-    annotation = hints.get(param.name, param.annotation)
-    if isinstance(annotation, type) and issubclass(annotation, BaseRequest):
-        return True
-    return param.name == "request" and annotation is inspect.Parameter.empty
+def _is_request_annotation(annotation: Any) -> bool:
+    return isinstance(annotation, type) and issubclass(annotation, BaseRequest)
+
+
+def _annotations(func: Callable[..., Any], params: list[inspect.Parameter]) -> dict[str, Any]:
+    """The evaluated annotation of each parameter; one that cannot be evaluated stays a string.
+
+    Evaluated one by one so that a single unresolvable forward reference does not switch off casting for the
+    other parameters.
+    """
+    try:
+        return inspect.get_annotations(func, eval_str=True)
+    except Exception:
+        pass
+    namespace = getattr(inspect.unwrap(func), "__globals__", {})
+    result: dict[str, Any] = {}
+    for param in params:
+        annotation = param.annotation
+        if isinstance(annotation, str):
+            try:
+                annotation = eval(annotation, namespace)  # what get_annotations(eval_str=True) does, per name
+            except Exception:
+                pass
+        result[param.name] = annotation
+    return result
 
 
 def build_kwargs_factory(
@@ -72,37 +92,52 @@ def build_kwargs_factory(
 ) -> Callable[[Request], dict[str, Any]] | None:
     """Return ``kwargs(request)`` for ``func``, or ``None`` when it takes no arguments.
 
-    Only the path variables ``func`` declares are passed (all of them if it takes ``**kwargs``); a parameter that
-    is neither a path variable, the request, nor optional is a startup error.
+    Every path variable must be a parameter of ``func`` (or be caught by ``**kwargs``): upstream passed them all
+    by name, so a missing one was a ``TypeError`` on every request; here it is a startup error. A parameter that
+    is neither a path variable, the request, nor optional is a startup error too.
     """
     signature = inspect.signature(func)
-    try:
-        hints = inspect.get_annotations(func, eval_str=True)
-    except Exception:  # unresolvable forward references: fall back to the raw annotations
-        hints = {}
     request_names: list[str] = []
     casts: list[tuple[str, Callable[[str], Any] | None]] = []
     takes_all = False
     params = list(signature.parameters.values())
     if params and params[0].name == "self":
         params = params[1:]
+    hints = _annotations(func, params)
     for param in params:
+        annotation = hints.get(param.name, param.annotation)
         if param.kind is param.VAR_KEYWORD:
             takes_all = True
         elif param.kind is param.VAR_POSITIONAL:
             continue
-        elif _is_request_param(param, hints):
+        elif param.kind is param.POSITIONAL_ONLY:
+            if param.default is param.empty:
+                raise PantherError(
+                    f"{func.__qualname__}() takes `{param.name}` as positional-only, but the request and path "
+                    f"variables of '{where}' are passed by name: remove the `/`."
+                )
+        elif _is_request_annotation(annotation):
             request_names.append(param.name)
         elif param.name in variables:
-            casts.append((param.name, _caster(param.name, hints.get(param.name, param.annotation))))
+            casts.append((param.name, _caster(param.name, annotation)))
+        elif param.name == "request":
+            # Unannotated, `Any`, or a string that could not be resolved (`Request` imported under TYPE_CHECKING):
+            # a parameter named `request` that is not a path variable can only mean the request.
+            request_names.append(param.name)
         elif param.default is param.empty:
             raise PantherError(
                 f"{func.__qualname__}() takes `{param.name}`, which is not a path variable of '{where}' "
                 f"(variables: {', '.join(variables) or 'none'}): rename it or give it a default."
             )
-    if takes_all:
-        declared = {name for name, _ in casts}
-        casts.extend((name, None) for name in variables if name not in declared)
+    declared = {name for name, _ in casts}
+    missing = [name for name in variables if name not in declared]
+    if missing and not takes_all:
+        raise PantherError(
+            f"{func.__qualname__}() does not take the path variable{'s' if len(missing) > 1 else ''} "
+            f"{', '.join(f'`{name}`' for name in missing)} of '{where}': add "
+            f"{'them' if len(missing) > 1 else 'it'} as a parameter (or `**kwargs`)."
+        )
+    casts.extend((name, None) for name in missing)
     if not request_names and not casts:
         return None
     request_only = not casts and len(request_names) == 1 and request_names[0]

@@ -113,7 +113,7 @@ class PluginManager:
     # --- Introspection ----------------------------------------------------------------------------------------
 
     def names(self) -> list[str]:
-        return [name for name, _ in self.pm.list_name_plugin()]
+        return [name for name, plugin in self.pm.list_name_plugin() if plugin is not None]  # None marks "blocked"
 
     def has(self, name: str) -> bool:
         return self.pm.has_plugin(name)
@@ -122,6 +122,8 @@ class PluginManager:
         """The registered plugins in load order, with their distribution, version and implemented hooks."""
         result = []
         for name, plugin in self.pm.list_name_plugin():
+            if plugin is None:  # a blocked name
+                continue
             hooks = tuple(sorted(caller.name for caller in self.pm.get_hookcallers(plugin) or ()))
             distribution, version = self._distributions.get(name, ("?", ""))
             result.append(PluginInfo(name, distribution, version, hooks))

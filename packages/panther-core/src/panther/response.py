@@ -12,6 +12,7 @@ import asyncio
 import inspect
 from collections.abc import AsyncIterable, Iterable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeAlias
 
 from panther.cookies import Cookie
@@ -21,6 +22,8 @@ from panther.types import Receive, Send
 
 if TYPE_CHECKING:
     import jinja2
+
+    from panther.request import Request
 
 __all__ = [
     "Cookie",
@@ -44,10 +47,12 @@ IterableDataTypes: TypeAlias = list[Any] | tuple[Any, ...] | set[Any] | Iterable
 
 @dataclass(slots=True)
 class RenderContext:
-    """What rendering a response needs from its app: the JSON encoder and the template environment."""
+    """What rendering a response needs from its app: the JSON encoder, the template environment and ``BASE_DIR``
+    (where ``FileResponse`` resolves relative paths; the current directory when ``None``)."""
 
     dumps: JSONDumps = default_dumps
     templates: jinja2.Environment | None = None
+    base_dir: Path | None = None
 
     def template_environment(self) -> jinja2.Environment:
         if self.templates is None:
@@ -87,6 +92,10 @@ class Response:
         self._content_type_header = _encoded_content_type(self.content_type)
 
     # --- Rendering --------------------------------------------------------------------------------------------
+
+    def prepare(self, request: Request) -> None:
+        """Read what sending needs from the request, before ``render`` (nothing here; ``FileResponse`` reads the
+        Range and conditional headers)."""
 
     def render(self, context: RenderContext = DEFAULT_CONTEXT) -> bytes | None:
         """Return the body as bytes (``None`` for responses that stream their body in ``send_rendered``)."""

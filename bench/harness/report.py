@@ -1,0 +1,335 @@
+"""Turn the raw results of a run into `RESULTS.md`."""
+
+from __future__ import annotations
+
+import statistics
+from typing import Any
+
+from harness.registry import APPS_BY_KEY, ENDPOINTS, PROJECT, PROJECT_PLUGINS, RAW, UPSTREAM, routing_endpoints
+
+DASH = "-"
+
+
+def median(samples: list[float]) -> float:
+    return statistics.median(samples)
+
+
+def spread(samples: list[float]) -> float:
+    """Relative noise of `samples`: half the interquartile range (half the range below 4 samples) over the median."""
+    if len(samples) < 2:
+        return 0.0
+    if len(samples) < 4:
+        low, high = min(samples), max(samples)
+    else:
+        low, _, high = statistics.quantiles(samples, n=4)
+    return (high - low) / 2 / median(samples)
+
+
+def _table(header: list[str], rows: list[list[str]], align: str = "") -> list[str]:
+    align = align or "l" + "r" * (len(header) - 1)
+    rule = ["---:" if side == "r" else ":---" for side in align]
+    return [
+        "| " + " | ".join(header) + " |",
+        "| " + " | ".join(rule) + " |",
+        *("| " + " | ".join(row) + " |" for row in rows),
+    ]
+
+
+def _ratio(value: float | None) -> str:
+    return DASH if value is None else f"{value:.2f}"
+
+
+def _label(key: str, results: dict[str, Any]) -> str:
+    app = results["apps"].get(key)
+    return app["label"] if app else APPS_BY_KEY[key].label if key in APPS_BY_KEY else key
+
+
+def _ok_keys(results: dict[str, Any], section: str) -> list[str]:
+    return [key for key in results["apps"] if key in results.get(section, {})]
+
+
+def _endpoint_medians(data: dict[str, Any], key: str, field: str | None = None) -> dict[str, float]:
+    app = data.get(key, {})
+    out = {}
+    for endpoint, samples in app.items():
+        if isinstance(samples, list) and samples:
+            values = [sample[field] for sample in samples] if field else samples
+            out[endpoint] = median(values)
+    return out
+
+
+def _header(results: dict[str, Any]) -> list[str]:
+    meta = results["meta"]
+    s = meta["settings"]
+    pinning = (
+        f"servers and in-process workers on CPU {s['server_cpu']}, wrk and the harness on CPU {s['client_cpu']}"
+        if s["server_cpu"] is not None
+        else "no CPU pinning"
+    )
+    lines = [
+        "# Benchmark results",
+        "",
+        f"Written by `python bench/run.py` ({meta['settings']['mode']} mode) — see `bench/README.md` for the method.",
+        "",
+        f"- Date: {meta['date']}" + (f", commit `{meta['commit']}`" if meta.get("commit") else ""),
+        f"- Machine: {meta['cpu']}, {meta['cores']} cores, {meta['system']}, Python {meta['python']}",
+        f"- Pinning: {pinning}",
+        f"- In-process: {s['repeats']} interleaved repeats of ~{s['target_s'] * 1000:.0f} ms per app and endpoint,"
+        " median shown",
+        f"- Over the wire: uvicorn (1 worker, httptools, uvloop, no access log) + wrk `-t{s['threads']} "
+        f"-c{s['connections']}`, {s['wire_batches']} interleaved runs of {s['wire_duration_s']:g} s per app and "
+        f"endpoint (after a {s['wire_warmup_s']:g} s warm-up), median shown",
+        f"- Startup and memory: {s['startup_runs']} fresh interpreters per app, median shown",
+        f"- Total run time: {meta.get('duration_s', '?')} s",
+        "",
+        "**vs raw** and **vs upstream** are relative speeds, one per endpoint in the order json / user / item: "
+        "reference time ÷ app time (in-process) or app req/s ÷ reference req/s (over the wire). "
+        "Higher is better; 1.00 = as fast as the reference, 0.50 = half as fast. "
+        "**±** is the noise of the repeats (half the interquartile range, relative to the median).",
+        "",
+    ]
+    return lines
+
+
+def _apps_section(results: dict[str, Any]) -> list[str]:
+    rows = []
+    for key, app in results["apps"].items():
+        status = "ok" if app["status"] == "ok" else f"skipped: {app.get('error') or 'not run'}"
+        versions = ", ".join(f"{name} {version}" for name, version in app.get("versions", {}).items())
+        rows.append([app["label"], f"`{key}`", status.replace("|", "/"), versions or DASH])
+    return ["## Apps", "", *_table(["App", "Key", "Status", "Packages"], rows, "llll"), ""]
+
+
+def _endpoint_header() -> str:
+    return " / ".join(endpoint.key for endpoint in ENDPOINTS)
+
+
+def _inproc_section(results: dict[str, Any]) -> list[str]:
+    data = results.get("inproc", {})
+    if not data:
+        return []
+    raw = _endpoint_medians(data, RAW)
+    upstream = _endpoint_medians(data, UPSTREAM)
+    header = ["App", *(f"`{endpoint.label}` µs" for endpoint in ENDPOINTS), "±", "vs raw", "vs upstream"]
+    rows = []
+    for key in _ok_keys(results, "inproc"):
+        medians = _endpoint_medians(data, key)
+        noise = max(spread(samples) for samples in data[key].values())
+        cells = [f"{medians[e.key]:.1f}" if e.key in medians else DASH for e in ENDPOINTS]
+        rows.append(
+            [
+                _label(key, results),
+                *cells,
+                f"{noise * 100:.1f}%",
+                _ratios(raw, medians, time_based=True),
+                _ratios(upstream, medians, time_based=True),
+            ]
+        )
+    return [
+        "## In-process: µs per request (lower is better)",
+        "",
+        "The ASGI app called directly with a fake `receive`/`send` (no server, no sockets): the framework's own cost.",
+        f"Relative speeds in the order {_endpoint_header()}.",
+        "",
+        *_table(header, rows),
+        "",
+    ]
+
+
+def _ratios(reference: dict[str, float], medians: dict[str, float], time_based: bool) -> str:
+    values = []
+    for endpoint in ENDPOINTS:
+        ref, value = reference.get(endpoint.key), medians.get(endpoint.key)
+        if not ref or not value:
+            values.append(None)
+        else:
+            values.append(ref / value if time_based else value / ref)
+    return DASH if all(value is None for value in values) else " / ".join(_ratio(value) for value in values)
+
+
+def _wire_section(results: dict[str, Any]) -> list[str]:
+    if results.get("wire_error"):
+        return ["## Over the wire", "", f"Skipped: {results['wire_error']}.", ""]
+    data = results.get("wire", {})
+    if not data:
+        return []
+    raw = _endpoint_medians(data, RAW, "requests_per_s")
+    upstream = _endpoint_medians(data, UPSTREAM, "requests_per_s")
+    header = ["App"]
+    for endpoint in ENDPOINTS:
+        header += [f"`{endpoint.label}` req/s", "p99 ms"]
+    header += ["±", "vs raw", "vs upstream"]
+    rows = []
+    errors = []
+    for key in _ok_keys(results, "wire"):
+        rates = _endpoint_medians(data, key, "requests_per_s")
+        p99s = _endpoint_medians(data, key, "p99_ms")
+        noise = max(spread([sample["requests_per_s"] for sample in samples]) for samples in data[key].values())
+        cells = []
+        for endpoint in ENDPOINTS:
+            cells += [
+                f"{rates[endpoint.key]:,.0f}" if endpoint.key in rates else DASH,
+                f"{p99s[endpoint.key]:.2f}" if endpoint.key in p99s else DASH,
+            ]
+        socket_errors = sum(sample["socket_errors"] for samples in data[key].values() for sample in samples)
+        if socket_errors:
+            errors.append(f"{_label(key, results)}: {socket_errors} socket errors reported by wrk")
+        rows.append(
+            [
+                _label(key, results),
+                *cells,
+                f"{noise * 100:.1f}%",
+                _ratios(raw, rates, time_based=False),
+                _ratios(upstream, rates, time_based=False),
+            ]
+        )
+    lines = [
+        "## Over the wire: requests per second (higher is better) and p99 latency",
+        "",
+        "uvicorn and wrk on 127.0.0.1, each pinned to its own core: what a client sees, server included.",
+        f"Relative speeds in the order {_endpoint_header()}.",
+        "",
+        *_table(header, rows),
+        "",
+    ]
+    if errors:
+        lines += ["Socket errors: " + "; ".join(errors) + ".", ""]
+    return lines
+
+
+def _startup_section(results: dict[str, Any]) -> list[str]:
+    data = results.get("startup", {})
+    if not data:
+        return []
+    rows = []
+    up = data.get(UPSTREAM)
+    for key in _ok_keys(results, "startup"):
+        times, rss = data[key]["import_build_ms"], data[key]["rss_mib"]
+        rows.append(
+            [
+                _label(key, results),
+                f"{median(times):.0f}",
+                _ratio(median(up["import_build_ms"]) / median(times)) if up else DASH,
+                f"{median(rss):.1f}",
+                _ratio(median(up["rss_mib"]) / median(rss)) if up and median(rss) > 0 else DASH,
+            ]
+        )
+    return [
+        "## Startup time and idle memory (lower is better)",
+        "",
+        "Import + build of the app in a fresh interpreter; memory is the RSS of that interpreter after building the "
+        "app minus the RSS of an empty interpreter of the same virtualenv. vs upstream: upstream ÷ app.",
+        "",
+        *_table(["App", "import + build ms", "vs upstream", "idle memory MiB", "vs upstream"], rows),
+        "",
+    ]
+
+
+def _routing_section(results: dict[str, Any]) -> list[str]:
+    data = results.get("routing", {})
+    if not data:
+        return []
+    routes = results["meta"]["settings"]["routes"]
+    static, variable = routing_endpoints(routes)
+    small = results.get("inproc", {})
+    rows = []
+    for key in results["apps"]:
+        if key not in data:
+            continue
+        if "error" in data[key]:
+            rows.append([_label(key, results), f"skipped: {data[key]['error']}".replace("|", "/"), *[""] * 5])
+            continue
+        row = [_label(key, results)]
+        for endpoint, base_key in ((static, "json"), (variable, "user")):
+            many = median(data[key][endpoint.key]) if endpoint.key in data[key] else None
+            few = median(small[key][base_key]) if key in small and base_key in small[key] else None
+            row += [
+                f"{few:.1f}" if few is not None else DASH,
+                f"{many:.1f}" if many is not None else DASH,
+                f"{many - few:+.1f}" if many is not None and few is not None else DASH,
+            ]
+        rows.append(row)
+    header = ["Framework", "static, 3 routes", f"static, {routes} routes", "Δ", "variable, 3 routes"]
+    header += [f"variable, {routes} routes", "Δ"]
+    return [
+        f"## Routing cost with {routes} routes: µs per request (in-process)",
+        "",
+        f"The app has {routes // 2} resources, each with a static list route `/resN/` and a variable detail route "
+        f"`/resN/<id>/`, registered interleaved; the request hits the last ones (`{static.path}`, "
+        f"`{variable.path}`), the worst case for a router that scans its routes. The 3-route columns are `GET /json` "
+        "and `GET /users/12345/` of the in-process table (same handlers); Δ is the routing cost of the extra routes.",
+        "",
+        *_table(header, rows),
+        "",
+    ]
+
+
+def _plugins_section(results: dict[str, Any]) -> list[str]:
+    core, plugins = PROJECT, PROJECT_PLUGINS
+    lines = [
+        "## Registered plugins on a route that uses none of them",
+        "",
+        "This project alone vs. this project with panther-db, -ws, -auth, -cache and -tasks installed (and therefore "
+        "registered); the routes use none of them. Δ is plugins vs core-only; compare it with the noise (±).",
+        "",
+    ]
+    inproc, wire_data = results.get("inproc", {}), results.get("wire", {})
+    if core not in inproc and core not in wire_data:
+        status = results["apps"].get(core, {})
+        reason = status.get("error") or "not run"
+        return [*lines, f"Not measured: this project's app was skipped ({reason}).", ""]
+    rows = []
+    for endpoint in ENDPOINTS:
+        row = [f"`{endpoint.label}`"]
+        for data, field, unit in ((inproc, None, "µs"), (wire_data, "requests_per_s", "req/s")):
+            a = data.get(core, {}).get(endpoint.key)
+            b = data.get(plugins, {}).get(endpoint.key)
+            if not a or not b:
+                row += [DASH] * 4
+                continue
+            va = [x[field] for x in a] if field else a
+            vb = [x[field] for x in b] if field else b
+            ma, mb = median(va), median(vb)
+            fmt = "{:.1f}" if unit == "µs" else "{:,.0f}"
+            row += [
+                fmt.format(ma),
+                fmt.format(mb),
+                f"{(mb / ma - 1) * 100:+.1f}%",
+                f"±{max(spread(va), spread(vb)) * 100:.1f}%",
+            ]
+        rows.append(row)
+    header = ["Endpoint", "core µs", "+ plugins µs", "Δ", "±", "core req/s", "+ plugins req/s", "Δ", "±"]
+    startup = results.get("startup", {})
+    extra = []
+    if core in startup and plugins in startup:
+        a, b = startup[core], startup[plugins]
+        extra = [
+            f"Startup (import + build): {median(a['import_build_ms']):.0f} ms core-only, "
+            f"{median(b['import_build_ms']):.0f} ms with the plugins; idle memory {median(a['rss_mib']):.1f} MiB vs "
+            f"{median(b['rss_mib']):.1f} MiB.",
+            "",
+        ]
+    return [*lines, *_table(header, rows), "", *extra]
+
+
+def render(results: dict[str, Any]) -> str:
+    """The whole Markdown report."""
+    lines = _header(results)
+    for section in (
+        _inproc_section,
+        _wire_section,
+        _startup_section,
+        _routing_section,
+        _plugins_section,
+        _apps_section,
+    ):
+        lines += section(results)
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def summary(results: dict[str, Any]) -> str:
+    """The main tables, for the terminal."""
+    lines = []
+    for section in (_inproc_section, _wire_section, _startup_section):
+        lines += [line for line in section(results) if line.startswith(("|", "#"))] + [""]
+    return "\n".join(lines)

@@ -1,0 +1,1 @@
+"""JWT authentication for Panther (distribution ``panther-auth``, plugin ``auth``)."""

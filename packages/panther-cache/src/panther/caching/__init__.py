@@ -1,0 +1,1 @@
+"""Response caching for Panther (distribution ``panther-cache``, plugin ``cache``)."""

@@ -1,0 +1,1 @@
+"""Throttling for Panther (distribution ``panther-cache``, plugin ``cache``)."""

@@ -1,0 +1,1 @@
+"""Document models and databases for Panther (distribution ``panther-db``, plugin ``db``)."""

@@ -1,0 +1,1 @@
+"""Background tasks for Panther (distribution ``panther-tasks``, plugin ``tasks``)."""

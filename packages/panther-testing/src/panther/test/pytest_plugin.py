@@ -1,0 +1,1 @@
+"""pytest plugin for Panther apps (being written)."""

@@ -1,0 +1,1 @@
+"""WebSocket endpoints for Panther (distribution ``panther-ws``, plugin ``ws``)."""
