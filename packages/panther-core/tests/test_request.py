@@ -57,7 +57,7 @@ class TestHeaders:
 
 
 @API()
-async def describe(request: Request):
+async def describe(request: Request, item_id: str):
     return {
         "method": request.method,
         "path": request.path,

@@ -13,12 +13,13 @@ from panther.routings import Router, flatten_urls
 
 
 @API()
-async def echo(request: Request):
+async def echo(request: Request, **variables):
+    assert variables == request.path_variables
     return {"path": request.path, "variables": request.path_variables}
 
 
 @API()
-async def other(request: Request):
+async def other(request: Request, **variables):
     return "other"
 
 

@@ -22,6 +22,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from panther import configs as configs_module
 from panther.app import API, GenericAPI, check_async_callable
 from panther.configs import PLUGIN_KEYS, Config, read_config_module, resolve_base_dir
+from panther.context import _current as _current_app
+from panther.context import mark_started
 from panther.encoders import make_json_dumps
 from panther.events import Event, run_functions
 from panther.exceptions import (
@@ -50,7 +52,7 @@ __all__ = ["Panther", "Route"]
 class Route:
     """One URL of the route table: its endpoint and a compiled handler per HTTP method."""
 
-    __slots__ = ("path", "endpoint", "handlers", "allow", "scope_type")
+    __slots__ = ("allow", "endpoint", "handlers", "path", "scope_type")
 
     def __init__(self, path: str, endpoint: Any, handlers: dict[str, Handler], scope_type: str = "http") -> None:
         self.path = path
@@ -115,6 +117,7 @@ class Panther:
         self._handle = build_chain(self._dispatch, self.http_middlewares, self)
         self._max_body_size: int | None = self.config.MAX_REQUEST_BODY_SIZE
         configs_module._set_latest(self.config)
+        mark_started(self)
 
     # --- Building -----------------------------------------------------------------------------------------------
 
@@ -139,7 +142,7 @@ class Panther:
         try:
             ZoneInfo(str(config.TIMEZONE))
         except (ZoneInfoNotFoundError, ValueError):
-            raise PantherError(f"TIMEZONE {config.TIMEZONE!r} is not a known time zone (e.g. 'UTC', 'Asia/Tehran').")
+            raise PantherError(f"TIMEZONE {config.TIMEZONE!r} is not a known time zone (e.g. 'UTC', 'Asia/Tehran').") from None
 
     def _collect_urls(self, urls: Mapping[str, Any] | None) -> dict[str, Any]:
         if urls is None:
@@ -252,16 +255,21 @@ class Panther:
     # --- ASGI ---------------------------------------------------------------------------------------------------
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            return await self.handle_http(scope, receive, send)
-        handler = self.scope_handlers.get(scope["type"])
-        if handler is not None:
-            return await handler(scope, receive, send)
-        if scope["type"] == "lifespan":
-            return await self.handle_lifespan(receive, send)
-        if scope["type"] == "websocket":
-            await receive()  # websocket.connect
-            await send({"type": "websocket.close", "code": 1000})
+        # Code without an app argument (models, plugins) finds this app through panther.context.current_app().
+        token = _current_app.set(self)
+        try:
+            if scope["type"] == "http":
+                return await self.handle_http(scope, receive, send)
+            handler = self.scope_handlers.get(scope["type"])
+            if handler is not None:
+                return await handler(scope, receive, send)
+            if scope["type"] == "lifespan":
+                return await self.handle_lifespan(receive, send)
+            if scope["type"] == "websocket":
+                await receive()  # websocket.connect
+                await send({"type": "websocket.close", "code": 1000})
+        finally:
+            _current_app.reset(token)
 
     async def handle_http(self, scope: Scope, receive: Receive, send: Send) -> None:
         request = Request(scope, receive, send, self, self._max_body_size)
@@ -336,6 +344,8 @@ class Panther:
 
     async def startup(self) -> None:
         """Enter plugin lifespans, then run startup functions (``Event.startup`` and ``app.on_startup``)."""
+        mark_started(self)
+        token = _current_app.set(self)
         stack = AsyncExitStack()
         try:
             for context in self.plugins.lifespans(self):
@@ -344,6 +354,8 @@ class Panther:
         except BaseException:
             await stack.aclose()
             raise
+        finally:
+            _current_app.reset(token)
         self._exit_stack = stack
 
     async def shutdown(self) -> None:
