@@ -55,9 +55,9 @@ MODES: dict[str, dict[str, Any]] = {
         "target_s": 0.2,
         "warmup_s": 0.5,
         "startup_runs": 7,
-        "wire_batches": 3,
-        "wire_duration_s": 5,
-        "wire_warmup_s": 2,
+        "wire_batches": 5,
+        "wire_duration_s": 3,
+        "wire_warmup_s": 1,
     },
     "quick": {
         "repeats": 7,
@@ -241,7 +241,9 @@ class Run:
                             _log(f"   {key}: routing app skipped: {exc}")
                         continue
                     if kind == "inproc":
-                        self.results["apps"][key].update(lifespan=info["lifespan"], loop=info["loop"])
+                        self.results["apps"][key].update(
+                            lifespan=info["lifespan"], loop=info["loop"], plugins=info.get("plugins")
+                        )
                     worker.call({"cmd": "add", "endpoints": [endpoint.to_wire() for endpoint in endpoints]})
                     problems = worker.call({"cmd": "check"}, timeout=120)["problems"]
                     if problems:

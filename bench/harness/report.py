@@ -25,6 +25,13 @@ def spread(samples: list[float]) -> float:
     return (high - low) / 2 / median(samples)
 
 
+def _noise(sample_lists: list[list[float]], sign: str = "") -> str:
+    """The largest `spread` of several sample lists, as a percentage (`-` when there are too few samples)."""
+    if not sample_lists or any(len(samples) < 2 for samples in sample_lists):
+        return DASH
+    return f"{sign}{max(spread(samples) for samples in sample_lists) * 100:.1f}%"
+
+
 def _table(header: list[str], rows: list[list[str]], align: str = "") -> list[str]:
     align = align or "l" + "r" * (len(header) - 1)
     rule = ["---:" if side == "r" else ":---" for side in align]
@@ -33,6 +40,10 @@ def _table(header: list[str], rows: list[list[str]], align: str = "") -> list[st
         "| " + " | ".join(rule) + " |",
         *("| " + " | ".join(row) + " |" for row in rows),
     ]
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" + ("" if n == 1 else "s")
 
 
 def _ratio(value: float | None) -> str:
@@ -77,9 +88,9 @@ def _header(results: dict[str, Any]) -> list[str]:
         f"- In-process: {s['repeats']} interleaved repeats of ~{s['target_s'] * 1000:.0f} ms per app and endpoint,"
         " median shown",
         f"- Over the wire: uvicorn (1 worker, httptools, uvloop, no access log) + wrk `-t{s['threads']} "
-        f"-c{s['connections']}`, {s['wire_batches']} interleaved runs of {s['wire_duration_s']:g} s per app and "
-        f"endpoint (after a {s['wire_warmup_s']:g} s warm-up), median shown",
-        f"- Startup and memory: {s['startup_runs']} fresh interpreters per app, median shown",
+        f"-c{s['connections']}`, {_count(s['wire_batches'], 'interleaved run')} of {s['wire_duration_s']:g} s per app "
+        f"and endpoint (after a {s['wire_warmup_s']:g} s warm-up), median shown",
+        f"- Startup and memory: {_count(s['startup_runs'], 'fresh interpreter')} per app, median shown",
         f"- Total run time: {meta.get('duration_s', '?')} s",
         "",
         "**vs raw** and **vs upstream** are relative speeds, one per endpoint in the order json / user / item: "
@@ -96,6 +107,8 @@ def _apps_section(results: dict[str, Any]) -> list[str]:
     for key, app in results["apps"].items():
         status = "ok" if app["status"] == "ok" else f"skipped: {app.get('error') or 'not run'}"
         versions = ", ".join(f"{name} {version}" for name, version in app.get("versions", {}).items())
+        if app.get("plugins") is not None:
+            versions += f"; registered plugins: {', '.join(app['plugins']) or 'none'}"
         rows.append([app["label"], f"`{key}`", status.replace("|", "/"), versions or DASH])
     return ["## Apps", "", *_table(["App", "Key", "Status", "Packages"], rows, "llll"), ""]
 
@@ -114,13 +127,13 @@ def _inproc_section(results: dict[str, Any]) -> list[str]:
     rows = []
     for key in _ok_keys(results, "inproc"):
         medians = _endpoint_medians(data, key)
-        noise = max(spread(samples) for samples in data[key].values())
+        noise = _noise(list(data[key].values()))
         cells = [f"{medians[e.key]:.1f}" if e.key in medians else DASH for e in ENDPOINTS]
         rows.append(
             [
                 _label(key, results),
                 *cells,
-                f"{noise * 100:.1f}%",
+                noise,
                 _ratios(raw, medians, time_based=True),
                 _ratios(upstream, medians, time_based=True),
             ]
@@ -164,7 +177,7 @@ def _wire_section(results: dict[str, Any]) -> list[str]:
     for key in _ok_keys(results, "wire"):
         rates = _endpoint_medians(data, key, "requests_per_s")
         p99s = _endpoint_medians(data, key, "p99_ms")
-        noise = max(spread([sample["requests_per_s"] for sample in samples]) for samples in data[key].values())
+        noise = _noise([[sample["requests_per_s"] for sample in samples] for samples in data[key].values()])
         cells = []
         for endpoint in ENDPOINTS:
             cells += [
@@ -178,7 +191,7 @@ def _wire_section(results: dict[str, Any]) -> list[str]:
             [
                 _label(key, results),
                 *cells,
-                f"{noise * 100:.1f}%",
+                noise,
                 _ratios(raw, rates, time_based=False),
                 _ratios(upstream, rates, time_based=False),
             ]
@@ -194,7 +207,39 @@ def _wire_section(results: dict[str, Any]) -> list[str]:
     ]
     if errors:
         lines += ["Socket errors: " + "; ".join(errors) + ".", ""]
-    return lines
+    return lines + _server_cpu_table(results)
+
+
+def _server_cpu_table(results: dict[str, Any]) -> list[str]:
+    data = results["wire"]
+    if not all("server_cpu_us" in sample for samples in data.values() for runs in samples.values() for sample in runs):
+        return []
+    raw = _endpoint_medians(data, RAW, "server_cpu_us")
+    upstream = _endpoint_medians(data, UPSTREAM, "server_cpu_us")
+    header = ["App", *(f"`{endpoint.label}` µs" for endpoint in ENDPOINTS), "±", "vs raw", "vs upstream"]
+    rows = []
+    for key in _ok_keys(results, "wire"):
+        medians = _endpoint_medians(data, key, "server_cpu_us")
+        noise = _noise([[sample["server_cpu_us"] for sample in samples] for samples in data[key].values()])
+        rows.append(
+            [
+                _label(key, results),
+                *(f"{medians[e.key]:.1f}" if e.key in medians else DASH for e in ENDPOINTS),
+                noise,
+                _ratios(raw, medians, time_based=True),
+                _ratios(upstream, medians, time_based=True),
+            ]
+        )
+    return [
+        "### Server CPU time per request under wrk load (µs, lower is better)",
+        "",
+        "CPU time (user + system) the uvicorn process used during the wrk runs, divided by the requests answered: "
+        "server, sockets and framework together. Unlike req/s it does not drop when other processes compete for the "
+        "machine, so it is the steadier over-the-wire comparison.",
+        "",
+        *_table(header, rows),
+        "",
+    ]
 
 
 def _startup_section(results: dict[str, Any]) -> list[str]:
@@ -279,26 +324,34 @@ def _plugins_section(results: dict[str, Any]) -> list[str]:
         reason = status.get("error") or "not run"
         return [*lines, f"Not measured: this project's app was skipped ({reason}).", ""]
     rows = []
+    metrics = (
+        (inproc, None, "in-process µs", "{:.1f}"),
+        (wire_data, "requests_per_s", "wire req/s", "{:,.0f}"),
+        (wire_data, "server_cpu_us", "server CPU µs/request", "{:.1f}"),
+    )
     for endpoint in ENDPOINTS:
-        row = [f"`{endpoint.label}`"]
-        for data, field, unit in ((inproc, None, "µs"), (wire_data, "requests_per_s", "req/s")):
+        for data, field, metric, fmt in metrics:
             a = data.get(core, {}).get(endpoint.key)
             b = data.get(plugins, {}).get(endpoint.key)
-            if not a or not b:
-                row += [DASH] * 4
+            if not a or not b or (field and not all(field in x for x in a + b)):
                 continue
             va = [x[field] for x in a] if field else a
             vb = [x[field] for x in b] if field else b
             ma, mb = median(va), median(vb)
-            fmt = "{:.1f}" if unit == "µs" else "{:,.0f}"
-            row += [
-                fmt.format(ma),
-                fmt.format(mb),
-                f"{(mb / ma - 1) * 100:+.1f}%",
-                f"±{max(spread(va), spread(vb)) * 100:.1f}%",
-            ]
-        rows.append(row)
-    header = ["Endpoint", "core µs", "+ plugins µs", "Δ", "±", "core req/s", "+ plugins req/s", "Δ", "±"]
+            noise = _noise([va, vb], sign="±")
+            rows.append(
+                [
+                    f"`{endpoint.label}`",
+                    metric,
+                    fmt.format(ma),
+                    fmt.format(mb),
+                    f"{(mb / ma - 1) * 100:+.1f}%",
+                    noise,
+                ]
+            )
+    if not rows:
+        return [*lines, "Not measured: both variants are needed.", ""]
+    header = ["Endpoint", "Metric", "core only", "core + plugins", "Δ", "noise"]
     startup = results.get("startup", {})
     extra = []
     if core in startup and plugins in startup:
@@ -309,7 +362,7 @@ def _plugins_section(results: dict[str, Any]) -> list[str]:
             f"{median(b['rss_mib']):.1f} MiB.",
             "",
         ]
-    return [*lines, *_table(header, rows), "", *extra]
+    return [*lines, *_table(header, rows, "llrrrr"), "", *extra]
 
 
 def render(results: dict[str, Any]) -> str:

@@ -86,14 +86,17 @@ class Server:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise WorkerError(f"uvicorn exited ({self.process.returncode}): {self._log_tail()}")
+                message = f"uvicorn exited ({self.process.returncode}): {self._log_tail()}"
+                self.stop()
+                raise WorkerError(message)
             try:
                 with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
                     return
             except OSError:
                 time.sleep(0.05)
+        message = f"uvicorn did not listen within {timeout:.0f}s: {self._log_tail()}"
         self.stop()
-        raise WorkerError(f"uvicorn did not listen within {timeout:.0f}s: {self._log_tail()}")
+        raise WorkerError(message)
 
     def request(self, method: str, path: str, body: bytes, headers: dict[str, str]) -> tuple[int, str, bytes]:
         connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
@@ -125,6 +128,11 @@ class Server:
                 return f"{endpoint.label} with an invalid body must be rejected with a 4xx, got {status} {body[:200]!r}"
         return None
 
+    def cpu_seconds(self) -> float:
+        """User + system CPU time the server process has used so far."""
+        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     def stop(self) -> None:
         if self.process.poll() is None:
             self.process.terminate()
@@ -142,6 +150,7 @@ class WrkResult:
     p99_ms: float
     requests: int
     socket_errors: int
+    server_cpu_us: float  # server CPU time per request: insensitive to other load on the machine
 
 
 _UNITS = {"us": 1e-3, "ms": 1.0, "s": 1e3, "m": 60e3}
@@ -180,7 +189,9 @@ def run_wrk(
     if script is not None:
         command += ["-s", str(script)]
     command.append(f"http://127.0.0.1:{server.port}{endpoint.path}")
+    cpu_before = server.cpu_seconds()
     result = subprocess.run(pinned(command, cpu), capture_output=True, text=True, timeout=duration + 60)
+    cpu_used = server.cpu_seconds() - cpu_before
     output = result.stdout
     if result.returncode != 0:
         raise WireError(f"wrk failed ({result.returncode}): {result.stderr.strip() or output.strip()}")
@@ -202,4 +213,5 @@ def run_wrk(
         p99_ms=_latency_ms(p99.group(1)),
         requests=int(total.group(1)),
         socket_errors=sum(int(group) for group in errors.groups()) if errors else 0,
+        server_cpu_us=cpu_used / max(1, int(total.group(1))) * 1e6,
     )

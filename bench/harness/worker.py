@@ -257,7 +257,7 @@ def serve(apps_dir: str, module: str, routes: int) -> None:
     except BaseException as exc:
         reply({"ok": False, "error": _error_text(exc)})
         return
-    reply({"ok": True, "lifespan": served.lifespan, "loop": loop_name, "pid": os.getpid()})
+    reply({"ok": True, "lifespan": served.lifespan, "loop": loop_name, "plugins": _plugin_names(app)})
 
     for line in sys.stdin:
         command = json.loads(line)
@@ -288,6 +288,15 @@ def serve(apps_dir: str, module: str, routes: int) -> None:
                 reply({"ok": False, "error": f"unknown command {name!r}"})
         except BaseException as exc:
             reply({"ok": False, "error": _error_text(exc)})
+
+
+def _plugin_names(app: Any) -> list[str] | None:
+    """Names of the plugins registered in a Panther app of this project (`None` for other frameworks)."""
+    names = getattr(getattr(app, "plugins", None), "names", None)
+    try:
+        return [str(name) for name in names()] if callable(names) else None
+    except Exception:
+        return None
 
 
 def _versions(distributions: list[str]) -> dict[str, str]:

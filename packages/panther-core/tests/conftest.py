@@ -130,3 +130,29 @@ async def run_lifespan(app: Any, *messages: str) -> list[dict[str, Any]]:
 @pytest.fixture
 def lifespan() -> Callable[..., Any]:
     return run_lifespan
+
+
+def _reachable(url: str) -> bool:
+    import socket
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    try:
+        with socket.create_connection((parts.hostname or "127.0.0.1", parts.port or 6379), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+@pytest.fixture
+def redis_url() -> str:
+    """A real Redis server's URL; skipped when none is reachable, a failure under CI=true."""
+    import os
+
+    url = os.environ.get("PANTHER_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+    if not _reachable(url):
+        reason = f"Redis not reachable at {url} (start it with scripts/services start, or set PANTHER_TEST_REDIS_URL)"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(reason)
+        pytest.skip(reason)
+    return url

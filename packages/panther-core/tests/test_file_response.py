@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from panther import Panther
 from panther.app import API
 from panther.file_response import FileResponse, parse_range

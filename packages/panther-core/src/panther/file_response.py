@@ -300,12 +300,11 @@ def parse_range(header: str, size: int) -> tuple[int, int] | Literal["unsatisfia
     first, last = match.groups()
     if first:
         start = int(first)
-        end = int(last) if last else size - 1
-        if end < start:
+        if last and int(last) < start:
             return None  # invalid syntax per RFC 9110 §14.1.1, so ignored
         if start >= size:
             return "unsatisfiable"
-        return start, min(end, size - 1)
+        return start, min(int(last), size - 1) if last else size - 1
     if not last:
         return None  # "bytes=-"
     suffix = int(last)

@@ -36,7 +36,7 @@ from panther.exceptions import (
 )
 from panther.log import configure_logging
 from panther.middlewares.base import HTTPMiddleware, WebsocketMiddleware, build_chain
-from panther.pipeline import Handler, compile_class, compile_function
+from panther.pipeline import Handler, compile_class, compile_function, per_request_callable
 from panther.plugins import PluginManager
 from panther.request import Request
 from panther.response import RenderContext, Response
@@ -217,7 +217,7 @@ class Panther:
             return resolved
         if not callable(auth):
             raise PantherError(f"'{where}': auth {auth!r} is not an async callable and no installed plugin handles it.")
-        return auth() if isinstance(auth, type) else auth
+        return per_request_callable(auth)
 
     def resolve_throttle(self, throttling: Any, where: str) -> Callable[..., Any] | None:
         throttle = throttling if throttling is not None else self.config.THROTTLING

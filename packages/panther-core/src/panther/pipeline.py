@@ -1,8 +1,9 @@
 """Compile an endpoint into the request handler that runs its pipeline — once, at startup.
 
 The order is upstream Panther's: auth → permissions → throttling → input validation (POST/PUT/PATCH) → cached
-response (GET) → call with path variables → wrap in ``Response`` → output model and pagination → store in cache.
-A handler only contains the steps its endpoint declared; an endpoint with none of them is a call and a wrap.
+response (GET) → call with path variables → wrap in ``Response`` → read async data (``materialize``: cursors) →
+output model and pagination → store in cache. A handler only contains the steps its endpoint declared; an endpoint
+with none of them is a call, a wrap and the ``materialize`` check.
 Nothing per request is stored on shared objects: the request carries all per-request state.
 """
 
@@ -185,7 +186,7 @@ def _compile(
     kwargs = build_kwargs_factory(func, variables, where)
     call = _make_call(func, owner, kwargs)
     auth = app.resolve_auth(options.auth, where)
-    permissions = [_instantiate(p) for p in options.permissions]
+    permissions = [per_request_callable(p) for p in options.permissions]
     throttle = app.resolve_throttle(options.throttling, where)
     cache = app.resolve_cache(options.cache, where)
     input_model = options.input_model
@@ -200,8 +201,20 @@ def _compile(
     return handler
 
 
-def _instantiate(obj: Any) -> Any:
-    return obj() if isinstance(obj, type) else obj
+def per_request_callable(obj: Any) -> Callable[[Request], Awaitable[Any]]:
+    """An auth or permission callable; a class is instantiated for every request, as upstream did.
+
+    One shared instance would let two concurrent requests see each other's state when the class keeps any on
+    ``self`` (e.g. ``self.request`` across an ``await``) — the impersonation upstream's per-request instances avoid.
+    """
+    if not isinstance(obj, type):
+        return obj
+    cls = obj
+
+    async def call_new_instance(request: Request) -> Any:
+        return await cls()(request)
+
+    return call_new_instance
 
 
 def _make_call(
@@ -243,7 +256,12 @@ def _make_call(
 def _plain_handler(call: Callable[[Request], Awaitable[Any]]) -> Handler:
     async def handler(request: Request) -> Response:
         result = await call(request)
-        return result if isinstance(result, Response) else Response(result)
+        if isinstance(result, Response):
+            result.data = await materialize(result.data)
+            if result.pagination is not None:
+                result.data = await result.pagination.template(result.data)
+            return result
+        return Response(await materialize(result))
 
     return handler
 
@@ -274,6 +292,7 @@ def _full_handler(
                 return cached
         result = await call(request)
         response = result if isinstance(result, Response) else Response(result)
+        response.data = await materialize(response.data)
         if output_model is not None and response.data:
             response.data = await serialize_output(output_model, response.data)
         if response.pagination is not None:
@@ -283,6 +302,18 @@ def _full_handler(
         return response
 
     return handler
+
+
+async def materialize(data: Any) -> Any:
+    """Read data that can only be read asynchronously before it is rendered, e.g. a database cursor.
+
+    Duck-typed: an object whose type has an async ``__panther_materialize__()`` is replaced by what that returns
+    (panther-db's ``Cursor`` returns its list of models). Rendering runs inside orjson, which cannot await, so
+    without this step such an object would have to be read synchronously — upstream did it with one thread and
+    one event loop per document.
+    """
+    method = getattr(type(data), "__panther_materialize__", None)
+    return data if method is None else await method(data)
 
 
 async def serialize_output(output_model: type[BaseModel], data: Any) -> Any:
@@ -309,7 +340,8 @@ async def _aiter(data: Any) -> Any:
 async def _serialize_one(output_model: type[BaseModel], item: Any) -> Any:
     source = item.model_dump() if isinstance(item, BaseModel) else item
     instance = output_model.model_validate(source)
-    dumped = instance.model_dump(mode="json")
+    # Python values (datetimes stay datetimes), as upstream gave `to_response`; the JSON encoder handles them.
+    dumped = instance.model_dump()
     to_response = getattr(instance, "to_response", None)
     if to_response is not None:
         return await to_response(instance=item, data=dumped)

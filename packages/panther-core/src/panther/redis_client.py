@@ -43,7 +43,7 @@ def create_client(settings: Mapping[str, Any]) -> Any:
         raise PantherError(f"REDIS has an option redis.asyncio.Redis does not take: {exc}.") from None
 
 
-@hookimpl
+@hookimpl(tryfirst=True)  # before other plugins' configure, so they can use app.redis
 def panther_configure(app: Panther, config: Config) -> None:
     settings = config.REDIS
     if settings is None:

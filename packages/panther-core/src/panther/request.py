@@ -108,18 +108,25 @@ class Request(BaseRequest):
         if content_type == "application/json" or not content_type:
             return _load_json(body)
         mime, _ = parse_content_type(content_type)
-        if mime == "application/json" or mime.endswith("+json"):
+        if _is_json(mime):
             return _load_json(body)
         if mime == "application/x-www-form-urlencoded":
             return parse_urlencoded(body)
         return body
 
     def validate_data(self, model: type[BaseModel]) -> BaseModel:
-        """Validate the body against ``model``, store the instance in ``validated_data`` and return it."""
+        """Validate the body against ``model``, store the instance in ``validated_data`` and return it.
+
+        Malformed JSON → 400 ``{"detail": "Malformed JSON body: ..."}``; invalid fields → 400
+        ``{"field.sub": "message"}``; a body that is neither JSON nor a form → 422.
+        """
         content_type = self.headers.get("content-type") or ""
         try:
-            if content_type == "application/json" and self._data is _NOT_READ:
-                # Straight from bytes: pydantic parses and validates in one pass.
+            if self._data is _NOT_READ and (
+                content_type == "application/json" or not content_type or _is_json(parse_content_type(content_type)[0])
+            ):
+                # Straight from bytes: pydantic parses and validates in one pass, in JSON mode whatever the
+                # charset parameter says, so `application/json; charset=utf-8` validates exactly like JSON.
                 validated = model.model_validate_json(self.body or b"{}")
             else:
                 data = self.data
@@ -132,6 +139,10 @@ class Request(BaseRequest):
         return validated
 
 
+def _is_json(mime: str) -> bool:
+    return mime == "application/json" or mime.endswith("+json")
+
+
 def _load_json(body: bytes) -> Any:
     if not body:
         return {}
@@ -141,13 +152,16 @@ def _load_json(body: bytes) -> Any:
         raise BadRequestAPIError(detail=f"Malformed JSON body: {exc}") from None
 
 
-def validation_errors(exc: ValidationError) -> dict[str, str]:
-    """Pydantic errors as ``{"field.sub": "message"}`` (upstream's shape); a JSON syntax error under ``"body"``."""
+def validation_errors(exc: ValidationError) -> str | dict[str, str]:
+    """Pydantic errors as ``{"field.sub": "message"}`` (upstream's shape).
+
+    A JSON syntax error is not about any field: it is returned as the ``"Malformed JSON body: ..."`` string, which
+    the caller sends as ``{"detail": ...}`` like the same error found by ``request.data``.
+    """
     errors: dict[str, str] = {}
     for error in exc.errors(include_url=False):
-        location = ".".join(str(part) for part in error["loc"]) or "body"
         if error["type"] == "json_invalid":
-            errors["body"] = f"Malformed JSON body: {error['ctx'].get('error', error['msg'])}"
-        else:
-            errors.setdefault(location, error["msg"])
+            return f"Malformed JSON body: {error.get('ctx', {}).get('error', error['msg'])}"
+        location = ".".join(str(part) for part in error["loc"]) or "body"
+        errors.setdefault(location, error["msg"])
     return errors

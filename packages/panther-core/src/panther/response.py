@@ -66,6 +66,8 @@ DEFAULT_CONTEXT = RenderContext()
 
 _CONTENT_LENGTH = b"content-length"
 _CONTENT_TYPE = b"content-type"
+# RFC 9110: these statuses have no content, and a Content-Length on them is wrong (204) or misleading (304).
+_NO_CONTENT = frozenset((204, 304))
 
 
 class Response:
@@ -113,7 +115,7 @@ class Response:
     def raw_headers(self, body_length: int | None) -> list[tuple[bytes, bytes]]:
         """The ASGI header list: content type, content length, user headers and one Set-Cookie per cookie."""
         headers = [self._content_type_header]
-        if body_length is not None:
+        if body_length is not None and self.status_code not in _NO_CONTENT:
             headers.append((_CONTENT_LENGTH, str(body_length).encode()))
         if self.headers:
             for name, value in self.headers.items():
@@ -138,7 +140,8 @@ class Response:
         self, send: Send, receive: Receive, body: bytes | None, context: RenderContext = DEFAULT_CONTEXT
     ) -> None:
         """Send a body already produced by ``render`` (the app renders first so a failure can still become a 500)."""
-        body = body or b""
+        if not body or self.status_code in _NO_CONTENT:
+            body = b""  # ASGI servers refuse a body on 204/304
         await send({"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers(len(body))})
         await send({"type": "http.response.body", "body": body})
 
@@ -239,28 +242,42 @@ class StreamingResponse(Response):
         self, send: Send, receive: Receive, body: bytes | None, context: RenderContext = DEFAULT_CONTEXT
     ) -> None:
         await send({"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers(None)})
-        disconnected = asyncio.Event()
-
-        async def watch_disconnect() -> None:
-            while (await receive())["type"] != "http.disconnect":
-                pass
-            disconnected.set()
-
-        watcher = asyncio.create_task(watch_disconnect())
+        # The stream and a watcher for `http.disconnect` race: a client that leaves stops the stream even while the
+        # generator is waiting for its next item (server-sent events), instead of keeping it alive forever.
+        stream = asyncio.create_task(self._stream(send, context))
+        watcher = asyncio.create_task(_wait_for_disconnect(receive))
         try:
-            async for chunk in _iterate(self.data):
-                if disconnected.is_set():
-                    break
-                await send({"type": "http.response.body", "body": _chunk_bytes(chunk, context), "more_body": True})
-            if not disconnected.is_set():
-                await send({"type": "http.response.body", "body": b"", "more_body": False})
+            await asyncio.wait((stream, watcher), return_when=asyncio.FIRST_COMPLETED)
         finally:
             watcher.cancel()
-            close = getattr(self.data, "aclose", None) or getattr(self.data, "close", None)
+            if not stream.done():
+                stream.cancel()
+            # Wait for the cancelled tasks so the generator's `finally` has run before the request ends.
+            results = await asyncio.gather(stream, watcher, return_exceptions=True)
+        error = results[0]
+        if isinstance(error, BaseException) and not isinstance(error, asyncio.CancelledError):
+            raise error  # the response has started: the server can only abort the connection
+
+    async def _stream(self, send: Send, context: RenderContext) -> None:
+        data = self.data
+        try:
+            async for chunk in _iterate(data):
+                await send({"type": "http.response.body", "body": _chunk_bytes(chunk, context), "more_body": True})
+            await send({"type": "http.response.body", "body": b"", "more_body": False})
+        finally:
+            close = getattr(data, "aclose", None) or getattr(data, "close", None)
             if close is not None:
-                result = close()
-                if inspect.isawaitable(result):
-                    await result
+                try:
+                    result = close()
+                    if inspect.isawaitable(result):
+                        await result
+                except ValueError:
+                    pass  # a sync generator still running in its worker thread: it is dropped with the task
+
+
+async def _wait_for_disconnect(receive: Receive) -> None:
+    while (await receive())["type"] != "http.disconnect":
+        pass
 
 
 _DONE = object()

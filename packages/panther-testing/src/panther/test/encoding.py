@@ -34,9 +34,9 @@ HeadersArg: TypeAlias = Mapping[str, str] | Iterable[tuple[str, str]]
 JSON = "application/json"
 
 
-def _pairs(source: Mapping[str, Any] | Iterable[tuple[str, Any]], repeat: tuple[type, ...] = (list, tuple)) -> list[
-    tuple[str, Any]
-]:
+def _pairs(
+    source: Mapping[str, Any] | Iterable[tuple[str, Any]], repeat: tuple[type, ...] = (list, tuple)
+) -> list[tuple[str, Any]]:
     """Flatten ``{key: [a, b]}`` and ``[(key, value)]`` into one ``(key, value)`` pair per value."""
     items = source.items() if isinstance(source, Mapping) else source
     pairs = []

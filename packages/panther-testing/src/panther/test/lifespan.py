@@ -9,11 +9,12 @@ twice (two database pools, two listeners) and lose the first set at shutdown.
 from __future__ import annotations
 
 import asyncio
+import weakref
 from typing import Any
 
 from panther.types import ASGIApp, Message
 
-__all__ = ["Lifespan", "LifespanError", "acquire", "release"]
+__all__ = ["Lifespan", "LifespanError", "acquire", "release", "shutdown_app"]
 
 
 class LifespanError(RuntimeError):
@@ -72,24 +73,27 @@ class Lifespan:
         task = task or self._task
         assert task is not None
         getter = asyncio.ensure_future(self._from_app.get())
-        await asyncio.wait({getter, task}, return_when=asyncio.FIRST_COMPLETED)
-        if getter.done():
+        try:
+            await asyncio.wait({getter, task}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            if not getter.done():
+                getter.cancel()
+        if getter.done() and not getter.cancelled():
             return getter.result()
-        getter.cancel()
         task.result()
         return None
 
 
-# (app, loop) → the lifespan its open clients share.
-_running: dict[tuple[Any, asyncio.AbstractEventLoop], Lifespan] = {}
+# loop → app → the lifespan its open clients share. Weak on the loop: a test's loop goes away with its lifespans.
+_running: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[Any, Lifespan]] = weakref.WeakKeyDictionary()
 
 
 async def acquire(app: ASGIApp) -> Lifespan:
     """Start ``app`` (or join its running lifespan) for one client; pair with ``release``."""
-    key = (app, asyncio.get_running_loop())
-    lifespan = _running.get(key)
+    running = _running.setdefault(asyncio.get_running_loop(), {})
+    lifespan = running.get(app)
     if lifespan is None:
-        lifespan = _running[key] = Lifespan(app)
+        lifespan = running[app] = Lifespan(app)
     lifespan.users += 1
     try:
         async with lifespan.lock:
@@ -101,8 +105,8 @@ async def acquire(app: ASGIApp) -> Lifespan:
         lifespan.users -= 1
         if not lifespan.started:
             lifespan.failure = lifespan.failure or exc  # clients waiting on the lock fail with the same error
-            if _running.get(key) is lifespan:
-                del _running[key]  # the next attempt starts afresh
+            if running.get(app) is lifespan:
+                del running[app]  # the next attempt starts afresh
         raise
     return lifespan
 
@@ -112,7 +116,15 @@ async def release(lifespan: Lifespan) -> None:
     lifespan.users -= 1
     if lifespan.users > 0:
         return
-    for key, running in list(_running.items()):
-        if running is lifespan:
-            del _running[key]
+    running = _running.get(asyncio.get_running_loop(), {})
+    if running.get(lifespan.app) is lifespan:
+        del running[lifespan.app]
     await lifespan.shutdown()
+
+
+async def shutdown_app(app: ASGIApp) -> None:
+    """Shut ``app`` down even if clients still hold it (clients that were dropped without ``close()``)."""
+    lifespan = _running.get(asyncio.get_running_loop(), {}).pop(app, None)
+    if lifespan is not None:
+        lifespan.users = 0
+        await lifespan.shutdown()

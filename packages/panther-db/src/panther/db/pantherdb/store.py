@@ -391,7 +391,11 @@ class Store:
             self._refresh()
             if self._log_records:
                 self._compact()
-            self._sync()
+        self.release()
+
+    def release(self) -> None:
+        """Fsync pending writes and close the files; the next operation reopens them."""
+        self._sync()
         self._lock.close()
         self._forget()
         self.collections = {}

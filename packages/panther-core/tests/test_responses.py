@@ -1,0 +1,462 @@
+"""Responses: JSON encoding (and plugin encoders), HTML/text, streaming, redirects, headers and cookies."""
+
+import asyncio
+import dataclasses
+import datetime
+import enum
+import uuid
+from decimal import Decimal
+from pathlib import PurePosixPath
+
+import orjson
+import pytest
+from pydantic import BaseModel
+
+from panther import Panther
+from panther.app import API
+from panther.plugins import hookimpl
+from panther.request import Request
+from panther.response import (
+    Cookie,
+    HTMLResponse,
+    PlainTextResponse,
+    RedirectResponse,
+    Response,
+    StreamingResponse,
+)
+
+
+def app_for(handler, **kwargs):
+    return Panther(__name__, configs=kwargs.pop("configs", {}), urls={"x": handler}, **kwargs)
+
+
+async def get(caller, value, **kwargs):
+    """GET an endpoint that returns ``value``."""
+
+    @API()
+    async def handler():
+        return value
+
+    return await caller(app_for(handler, **kwargs)).get("/x")
+
+
+class Point(BaseModel):
+    x: int
+    when: datetime.datetime
+
+
+@dataclasses.dataclass
+class Pair:
+    left: int
+    right: str
+
+
+class Colour(enum.Enum):
+    RED = "red"
+
+
+class TestJSONEncoding:
+    async def test_plain_data_is_wrapped_in_a_json_response(self, caller):
+        result = await get(caller, {"a": 1})
+        assert result.status == 200
+        assert result.header("content-type") == "application/json"
+        assert result.header("content-length") == str(len(result.body))
+        assert result.json() == {"a": 1}
+
+    @pytest.mark.parametrize(
+        ("value", "expected"),
+        [
+            ([1, "a", None], [1, "a", None]),
+            ((1, 2), [1, 2]),
+            ("text", "text"),
+            (3.5, 3.5),
+            (True, True),
+            (0, 0),
+            ({1: "int key"}, {"1": "int key"}),
+        ],
+    )
+    async def test_builtin_types(self, caller, value, expected):
+        assert (await get(caller, value)).json() == expected
+
+    async def test_rich_types(self, caller):
+        moment = datetime.datetime(2024, 5, 1, 12, 30, tzinfo=datetime.UTC)
+        ident = uuid.UUID("12345678-1234-5678-1234-567812345678")
+        value = {
+            "model": Point(x=1, when=moment),
+            "models": [Point(x=2, when=moment)],
+            "dataclass": Pair(1, "b"),
+            "datetime": moment,
+            "date": datetime.date(2024, 5, 1),
+            "time": datetime.time(8, 0),
+            "uuid": ident,
+            "set": {3},
+            "frozenset": frozenset({4}),
+            "decimal": Decimal("1.10"),
+            "enum": Colour.RED,
+            "path": PurePosixPath("/a/b"),
+            "nested_bytes": b"abc",
+            "generator": (i for i in range(3)),
+        }
+        assert (await get(caller, value)).json() == {
+            "model": {"x": 1, "when": "2024-05-01T12:30:00Z"},
+            "models": [{"x": 2, "when": "2024-05-01T12:30:00Z"}],
+            "dataclass": {"left": 1, "right": "b"},
+            "datetime": "2024-05-01T12:30:00+00:00",
+            "date": "2024-05-01",
+            "time": "08:00:00",
+            "uuid": str(ident),
+            "set": [3],
+            "frozenset": [4],
+            "decimal": "1.10",
+            "enum": "red",
+            "path": "/a/b",
+            "nested_bytes": "abc",
+            "generator": [0, 1, 2],
+        }
+
+    async def test_top_level_model(self, caller):
+        moment = datetime.datetime(2024, 5, 1, tzinfo=datetime.UTC)
+        assert (await get(caller, Point(x=1, when=moment))).json() == {"x": 1, "when": "2024-05-01T00:00:00Z"}
+
+    async def test_none_is_an_empty_body(self, caller):
+        result = await get(caller, None)
+        assert result.status == 200
+        assert result.body == b""
+        assert result.header("content-length") == "0"
+
+    async def test_top_level_bytes_are_sent_as_they_are(self, caller):
+        result = await get(caller, b"\x00raw")
+        assert result.body == b"\x00raw"
+
+    async def test_unserialisable_data_is_a_logged_500(self, caller, caplog):
+        result = await get(caller, {"obj": object()})
+        assert result.status == 500
+        assert result.json() == {"detail": "Internal Server Error"}
+        assert len([r for r in caplog.records if r.levelname == "ERROR"]) == 1
+
+    async def test_plugin_json_encoders(self, caller):
+        class Money:
+            def __init__(self, cents):
+                self.cents = cents
+
+        class Cents(Money):
+            pass
+
+        class MoneyPlugin:
+            @hookimpl
+            def panther_json_encoders(self):
+                return {Money: lambda m: f"{m.cents / 100:.2f} EUR"}
+
+        result = await get(caller, {"price": Money(1234), "sub": [Cents(5)]}, plugins=[MoneyPlugin()])
+        assert result.json() == {"price": "12.34 EUR", "sub": ["0.05 EUR"]}
+
+    async def test_plugin_encoders_belong_to_their_app(self, caller):
+        class Thing:
+            pass
+
+        class ThingPlugin:
+            @hookimpl
+            def panther_json_encoders(self):
+                return {Thing: lambda _: "thing"}
+
+        assert (await get(caller, [Thing()], plugins=[ThingPlugin()])).json() == ["thing"]
+        assert (await get(caller, [Thing()])).status == 500
+
+    def test_body_outside_an_app(self):
+        assert orjson.loads(Response({"a": {1, 2}}).body) == {"a": [1, 2]}
+        assert Response().body == b""
+
+
+class TestResponseObject:
+    async def test_status_headers_and_data(self, caller):
+        result = await get(caller, Response({"created": True}, status_code=201, headers={"X-Trace": "abc", "n": 1}))
+        assert result.status == 201
+        assert result.header("x-trace") == "abc"
+        assert result.header("n") == "1"
+        assert result.json() == {"created": True}
+
+    async def test_user_content_type_replaces_the_default(self, caller):
+        result = await get(caller, Response(b"<x/>", headers={"Content-Type": "application/xml"}))
+        assert result.header_list("content-type") == ["application/xml"]
+        assert result.body == b"<x/>"
+
+    async def test_user_content_length_is_ignored(self, caller):
+        result = await get(caller, Response({"a": 1}, headers={"Content-Length": "999"}))
+        assert result.header_list("content-length") == [str(len(result.body))]
+
+    @pytest.mark.parametrize("status", [204, 304])
+    async def test_no_body_statuses_have_no_content_length(self, caller, status):
+        result = await get(caller, Response(status_code=status))
+        assert result.status == status
+        assert result.body == b""
+        assert result.header("content-length") is None
+
+    async def test_pagination_is_applied(self, caller):
+        class Pages:
+            async def template(self, data):
+                return {"count": len(data), "results": data[:2]}
+
+        result = await get(caller, Response([1, 2, 3], pagination=Pages()))
+        assert result.json() == {"count": 3, "results": [1, 2]}
+
+    def test_repr(self):
+        assert repr(Response(status_code=201)) == "<Response status_code=201>"
+
+
+class TestTextResponses:
+    async def test_html(self, caller):
+        result = await get(caller, HTMLResponse("<b>hi</b>"))
+        assert result.header("content-type") == "text/html; charset=utf-8"
+        assert result.body == b"<b>hi</b>"
+
+    async def test_plain_text(self, caller):
+        result = await get(caller, PlainTextResponse("héllo", status_code=202))
+        assert result.status == 202
+        assert result.header("content-type") == "text/plain; charset=utf-8"
+        assert result.body == "héllo".encode()
+        assert result.header("content-length") == str(len("héllo".encode()))
+
+    async def test_text_from_bytes_and_none(self, caller):
+        assert (await get(caller, PlainTextResponse(b"raw"))).body == b"raw"
+        assert (await get(caller, HTMLResponse())).body == b""
+
+
+class TestRedirect:
+    async def test_default_is_307(self, caller):
+        result = await get(caller, RedirectResponse("/new"))
+        assert result.status == 307
+        assert result.header("location") == "/new"
+        assert result.body == b""
+
+    async def test_custom_status_headers_and_cookies(self, caller):
+        result = await get(
+            caller, RedirectResponse("https://example.com/", status_code=302, headers={"X": "1"}, set_cookies=Cookie("a", "b"))
+        )
+        assert result.status == 302
+        assert result.header("location") == "https://example.com/"
+        assert result.header("x") == "1"
+        assert result.header("set-cookie").startswith("a=b")
+
+
+class TestCookies:
+    def test_defaults(self):
+        assert Cookie("session", "abc").header_value() == "session=abc; Path=/; SameSite=Lax"
+
+    def test_every_attribute(self):
+        cookie = Cookie(
+            key="session",
+            value="abc",
+            domain="example.com",
+            max_age=3600,
+            secure=True,
+            httponly=True,
+            samesite="strict",
+            path="/api",
+            expires=datetime.datetime(2030, 1, 2, 3, 4, 5, tzinfo=datetime.UTC),
+        )
+        parts = cookie.header_value().split("; ")
+        assert parts[0] == "session=abc"
+        assert set(parts[1:]) == {
+            "Domain=example.com",
+            "Max-Age=3600",
+            "Path=/api",
+            "expires=Wed, 02 Jan 2030 03:04:05 GMT",
+            "Secure",
+            "HttpOnly",
+            "SameSite=Strict",
+        }
+
+    def test_naive_and_offset_expires_are_sent_in_gmt(self):
+        naive = Cookie("a", "1", expires=datetime.datetime(2030, 1, 2, 3, 4, 5)).header_value()
+        assert "expires=Wed, 02 Jan 2030 03:04:05 GMT" in naive
+        tehran = datetime.timezone(datetime.timedelta(hours=3, minutes=30))
+        offset = Cookie("a", "1", expires=datetime.datetime(2030, 1, 2, 6, 34, 5, tzinfo=tehran)).header_value()
+        assert "expires=Wed, 02 Jan 2030 03:04:05 GMT" in offset
+
+    def test_expires_as_a_string(self):
+        assert "expires=Thu, 01 Jan 1970 00:00:00 GMT" in Cookie("a", "", expires="Thu, 01 Jan 1970 00:00:00 GMT").header_value()
+
+    def test_delete_with_max_age_zero(self):
+        assert "Max-Age=0" in Cookie("a", "", max_age=0).header_value()
+
+    def test_samesite_none_and_off(self):
+        assert "SameSite=None" in Cookie("a", "1", samesite="none", secure=True).header_value()
+        assert "SameSite" not in Cookie("a", "1", samesite=None).header_value()
+
+    def test_values_that_need_quoting(self):
+        assert Cookie("a", "x y;z").header_value().startswith('a="x y\\073z"')
+
+    async def test_several_cookies_are_several_headers(self, caller):
+        result = await get(caller, Response({"ok": 1}, set_cookies=[Cookie("a", "1"), Cookie("b", "2", httponly=True)]))
+        values = result.header_list("set-cookie")
+        assert len(values) == 2
+        assert values[0].startswith("a=1;")
+        assert values[1].startswith("b=2;")
+        assert "HttpOnly" in values[1]
+
+    async def test_single_cookie(self, caller):
+        result = await get(caller, Response(set_cookies=Cookie("a", "1")))
+        assert result.header_list("set-cookie") == ["a=1; Path=/; SameSite=Lax"]
+
+
+class StreamClient:
+    """An ASGI exchange where the client stays connected until ``disconnect()`` (like a real server)."""
+
+    def __init__(self, app):
+        self.app = app
+        self.messages = []
+        self.gone = asyncio.Event()
+        self.body_sent = False
+
+    def disconnect(self):
+        self.gone.set()
+
+    async def receive(self):
+        if not self.body_sent:
+            self.body_sent = True
+            return {"type": "http.request", "body": b"", "more_body": False}
+        await self.gone.wait()
+        return {"type": "http.disconnect"}
+
+    async def send(self, message):
+        self.messages.append(message)
+
+    async def get(self, path):
+        scope = {"type": "http", "method": "GET", "path": path, "headers": [], "query_string": b""}
+        await self.app(scope, self.receive, self.send)
+
+    @property
+    def chunks(self):
+        return [m["body"] for m in self.messages if m["type"] == "http.response.body"]
+
+
+class TestStreaming:
+    async def test_async_generator(self):
+        async def produce():
+            yield b"a"
+            yield "b"
+            yield {"c": 1}
+            yield None
+
+        @API()
+        async def handler():
+            return StreamingResponse(produce(), headers={"X": "1"})
+
+        client = StreamClient(app_for(handler))
+        await client.get("/x")
+        start = client.messages[0]
+        assert start["status"] == 200
+        headers = dict(start["headers"])
+        assert headers[b"content-type"] == b"application/octet-stream"
+        assert b"content-length" not in headers
+        assert headers[b"x"] == b"1"
+        assert client.chunks == [b"a", b"b", b'{"c":1}', b"", b""]
+        assert client.messages[-1] == {"type": "http.response.body", "body": b"", "more_body": False}
+
+    async def test_sync_generator_runs_off_the_event_loop(self):
+        import threading
+
+        main_thread = threading.get_ident()
+        threads = []
+
+        def produce():
+            for i in range(3):
+                threads.append(threading.get_ident())
+                yield f"{i},"
+
+        @API()
+        async def handler():
+            return StreamingResponse(produce())
+
+        client = StreamClient(app_for(handler))
+        await client.get("/x")
+        assert b"".join(client.chunks) == b"0,1,2,"
+        assert main_thread not in threads
+
+    async def test_stops_when_the_client_disconnects(self):
+        produced = []
+        closed = asyncio.Event()
+
+        async def produce():
+            try:
+                for i in range(1000):
+                    produced.append(i)
+                    yield b"x"
+                    await asyncio.sleep(0.001)
+            finally:
+                closed.set()
+
+        @API()
+        async def handler():
+            return StreamingResponse(produce())
+
+        client = StreamClient(app_for(handler))
+        task = asyncio.create_task(client.get("/x"))
+        while len(produced) < 3:
+            await asyncio.sleep(0.001)
+        client.disconnect()
+        await asyncio.wait_for(task, 2)
+        assert closed.is_set()
+        assert len(produced) < 1000
+        assert not any(m.get("more_body") is False for m in client.messages)
+
+    async def test_stops_when_the_client_disconnects_while_the_generator_waits(self):
+        # A server-sent-events style stream waits for the next event; a client that leaves meanwhile must not
+        # keep the generator (and the request) alive forever.
+        closed = asyncio.Event()
+
+        async def produce():
+            try:
+                yield b"first"
+                await asyncio.Event().wait()  # no more events, ever
+                yield b"never"
+            finally:
+                closed.set()
+
+        @API()
+        async def handler():
+            return StreamingResponse(produce())
+
+        client = StreamClient(app_for(handler))
+        task = asyncio.create_task(client.get("/x"))
+        while not client.chunks:
+            await asyncio.sleep(0.001)
+        client.disconnect()
+        await asyncio.wait_for(task, 2)
+        assert closed.is_set()
+        assert client.chunks == [b"first"]
+
+    async def test_head_of_a_stream_sends_no_body(self, caller):
+        consumed = []
+
+        async def produce():
+            consumed.append(1)
+            yield b"x"
+
+        @API()
+        async def handler():
+            return StreamingResponse(produce())
+
+        result = await caller(app_for(handler)).request("HEAD", "/x")
+        assert result.status == 200
+        assert result.body == b""
+        assert result.header("content-length") is None
+        assert consumed == []
+
+
+class TestEndpointReturns:
+    async def test_request_data_round_trip(self, caller):
+        @API()
+        async def handler(request: Request):
+            return Response(data=request.data, status_code=201)
+
+        result = await caller(app_for(handler)).post("/x", json_body={"a": [1]})
+        assert result.status == 201
+        assert result.json() == {"a": [1]}
+
+    async def test_sync_endpoint_returning_a_response(self, caller):
+        @API()
+        def handler():
+            return PlainTextResponse("sync")
+
+        assert (await caller(app_for(handler)).get("/x")).body == b"sync"

@@ -1,0 +1,103 @@
+"""What a model class needs converting when it is stored: its collection, reference fields and file fields.
+
+Worked out once per class, on its first query, so that storing and loading a model with plain fields only costs
+pydantic's own validation and dump.
+"""
+
+from __future__ import annotations
+
+import types
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Annotated, Any, Union, get_args, get_origin
+
+from panther.file_handler import File
+from pydantic import BaseModel
+
+
+@dataclass(frozen=True, slots=True)
+class FieldPlan:
+    """A field stored differently from its Python value: a reference (stored as id) or a file (stored as a path)."""
+
+    name: str
+    target: type  # the referenced Model class, or the File class
+    many: bool  # `list[...]` of them
+    optional: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Layout:
+    collection: str
+    references: tuple[FieldPlan, ...]
+    files: tuple[FieldPlan, ...]
+    #: Fields whose filter values are ids: ``_id`` and the reference fields.
+    id_fields: frozenset[str]
+    #: Left out of ``model_dump`` when storing: ``id`` and the fields converted by hand.
+    dump_exclude: frozenset[str]
+
+    @property
+    def plain(self) -> bool:
+        return not (self.references or self.files)
+
+
+_layouts: dict[type, Layout] = {}
+
+
+def layout_of(cls: type[BaseModel]) -> Layout:
+    try:
+        return _layouts[cls]
+    except KeyError:
+        layout = _layouts[cls] = _analyse(cls)
+        return layout
+
+
+def collection_name(cls: type[BaseModel]) -> str:
+    """The class's ``__collection__`` if it sets one, else its name (upstream's rule)."""
+    name = cls.__dict__.get("__collection__")
+    return name if isinstance(name, str) and name else cls.__name__
+
+
+def _analyse(cls: type[BaseModel]) -> Layout:
+    from panther.db.models import Model  # models import this module
+
+    if not cls.__pydantic_complete__:
+        cls.model_rebuild()  # resolves forward references such as `author: 'User'`
+    references: list[FieldPlan] = []
+    files: list[FieldPlan] = []
+    for name, field in cls.model_fields.items():
+        if name == "id":
+            continue
+        target, many, optional = _unwrap(field.annotation)
+        if isinstance(target, type) and issubclass(target, Model):
+            references.append(FieldPlan(name, target, many, optional))
+        elif isinstance(target, type) and issubclass(target, File):
+            files.append(FieldPlan(name, target, many, optional))
+    special = {plan.name for plan in (*references, *files)}
+    return Layout(
+        collection=collection_name(cls),
+        references=tuple(references),
+        files=tuple(files),
+        id_fields=frozenset({"_id", *(plan.name for plan in references)}),
+        dump_exclude=frozenset({"id", *special}),
+    )
+
+
+def _unwrap(annotation: Any) -> tuple[Any, bool, bool]:
+    """``Annotated[list[User] | None, ...]`` → ``(User, many=True, optional=True)``."""
+    many = optional = False
+    while True:
+        origin = get_origin(annotation)
+        if origin is Annotated:
+            annotation = get_args(annotation)[0]
+        elif origin is Union or origin is types.UnionType:
+            args = [arg for arg in get_args(annotation) if arg is not type(None)]
+            if len(args) != 1:
+                return annotation, many, optional  # a real union: stored as pydantic dumps it
+            optional = True
+            annotation = args[0]
+        elif not many and origin in (list, Sequence):
+            args = get_args(annotation)
+            many = True
+            annotation = args[0] if args else Any
+        else:
+            return annotation, many, optional

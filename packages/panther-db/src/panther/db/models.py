@@ -1,0 +1,71 @@
+"""``Model`` (a pydantic model stored as a document) and ``BaseUser`` (a model with a hashed password).
+
+``class Book(Model): title: str; author: User`` stores books in the ``Book`` collection (the class name; set
+``__collection__`` to choose another). ``id`` is the document id as a string (an ObjectId on MongoDB, a string on
+PantherDB); fields may be anything pydantic validates, plus references to other models (stored as their id) and
+``File``/``Image`` (saved under ``MEDIA_DIR``). The query API comes from ``panther.db.queries.Query``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from typing import Any, ClassVar, Self
+
+from panther.db.context import connection
+from panther.db.filters import merge_filter
+from panther.db.ids import ID
+from panther.db.passwords import hash_password, verify_password
+from panther.db.queries import Query
+from panther.utils import timezone_now
+from pydantic import BaseModel
+
+__all__ = ["ID", "BaseUser", "Model"]
+
+
+class Model(BaseModel, Query):
+    """A document model. Subclass it and declare fields; query with ``await MyModel.find_one(...)`` etc."""
+
+    id: ID = None
+
+    @property
+    def _id(self) -> Any:
+        """The id as the current engine stores it (an ``ObjectId`` on MongoDB, a string on PantherDB)."""
+        return None if self.id is None else connection().native_id(self.id)
+
+
+class BaseUser(Model):
+    """The default user model (``USER_MODEL``): subclass it to add fields.
+
+    ``password`` holds a hash, never the password: set it with ``await user.set_password(...)`` and test it with
+    ``await user.check_password(...)`` (scrypt, run off the event loop, compared in constant time).
+    """
+
+    USERNAME_FIELD: ClassVar[str] = "username"
+
+    username: str
+    password: str = ""
+    last_login: datetime | None = None
+    date_created: datetime | None = None
+
+    @classmethod
+    async def insert_one(cls, _document: Mapping[str, Any] | None = None, /, **kwargs: Any) -> Self:
+        data = merge_filter(_document, kwargs)
+        data.setdefault("date_created", timezone_now())
+        return await super().insert_one(data)
+
+    @classmethod
+    async def insert_many(cls, documents: Iterable[Mapping[str, Any]]) -> list[Self]:
+        now = timezone_now()
+        return await super().insert_many([{"date_created": now, **document} for document in documents])
+
+    async def set_password(self, password: str) -> None:
+        """Hash ``password`` into ``self.password``, and store it if the user is saved."""
+        hashed = await hash_password(password)
+        if self.id is None:
+            self.password = hashed
+        else:
+            await self.update(password=hashed)
+
+    async def check_password(self, password: str) -> bool:
+        return await verify_password(password, self.password)

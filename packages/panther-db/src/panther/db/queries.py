@@ -1,0 +1,243 @@
+"""``Query``: the async query API of every ``Model`` — upstream Panther's classmethods and instance methods.
+
+Filters are a dict positional argument and/or keyword arguments (merged; ``id`` means ``_id``). Every method runs
+against the current app's database (``panther.db.context``). A filter that cannot match (an invalid ObjectId)
+finds nothing instead of raising: ``find_one`` → ``None``, ``find_one_or_raise`` → 404, ``count`` → 0.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Self
+
+from panther.db.context import connection
+from panther.db.cursor import Cursor
+from panther.db.documents import load_one, resolve_references, stored_id, to_document
+from panther.db.filters import NoMatch, merge_filter, prepare_filter
+from panther.db.layout import Layout, layout_of
+from panther.db.updates import prepare_update
+from panther.exceptions import DatabaseError, NotFoundAPIError
+
+if TYPE_CHECKING:
+    from panther.db.engines.base import BaseDatabaseConnection, Filter
+
+
+class Query:
+    """Mixed into ``Model``: class-level queries return models (or a ``Cursor``), instance methods change one."""
+
+    id: str | None
+
+    # --- helpers ------------------------------------------------------------------------------------------------
+
+    @classmethod
+    def _query(
+        cls, connection: BaseDatabaseConnection, _filter: Mapping[str, Any] | None, kwargs: Mapping[str, Any]
+    ) -> Filter | None:
+        """The engine filter, or ``None`` when it cannot match anything."""
+        try:
+            return prepare_filter(layout_of(cls), connection, merge_filter(_filter, kwargs))  # type: ignore[arg-type]
+        except NoMatch:
+            return None
+
+    @classmethod
+    async def _validate_new(
+        cls, connection: BaseDatabaseConnection, layout: Layout, documents: list[dict[str, Any]]
+    ) -> list[Self]:
+        if layout.references:
+            # References given by id (`author=user.id`) are loaded, one query per field for all the documents.
+            await resolve_references(layout, documents, connection)
+        return [cls.model_validate(document) for document in documents]  # type: ignore[attr-defined]
+
+    # --- reading ------------------------------------------------------------------------------------------------
+
+    @classmethod
+    async def find_one(cls, _filter: Mapping[str, Any] | None = None, /, **kwargs: Any) -> Self | None:
+        db = connection()
+        query = cls._query(db, _filter, kwargs)
+        if query is None:
+            return None
+        doc = await db.find_one(layout_of(cls).collection, query)  # type: ignore[arg-type]
+        return None if doc is None else await load_one(cls, doc, db)  # type: ignore[arg-type, type-var]
+
+    @classmethod
+    async def find_one_or_raise(cls, _filter: Mapping[str, Any] | None = None, /, **kwargs: Any) -> Self:
+        """Like ``find_one``, but a miss raises ``NotFoundAPIError``: ``404 {"detail": "<Model> Does Not Exist"}``."""
+        found = await cls.find_one(_filter, **kwargs)
+        if found is None:
+            raise NotFoundAPIError(detail=f"{cls.__name__} Does Not Exist")
+        return found
+
+    @classmethod
+    async def find(cls, _filter: Mapping[str, Any] | None = None, /, **kwargs: Any) -> Cursor[Self]:  # type: ignore[type-var]
+        """A lazy ``Cursor`` over the matches (``sort``, ``skip``, ``limit``, ``async for``, ``to_list()``)."""
+        db = connection()
+        return Cursor(cls, db, merge_filter(_filter, kwargs), cls._query(db, _filter, kwargs))  # type: ignore[arg-type]
+
+    @classmethod
+    async def all(cls) -> Cursor[Self]:  # type: ignore[type-var]
+        return await cls.find()
+
+    @classmethod
+    async def first(cls, _filter: Mapping[str, Any] | None = None, /, **kwargs: Any) -> Self | None:
+        """The first match in insertion (``_id``) order."""
+        db = connection()
+        query = cls._query(db, _filter, kwargs)
+        if query is None:
+            return None
+        doc = await db.first(layout_of(cls).collection, query)  # type: ignore[arg-type]
+        return None if doc is None else await load_one(cls, doc, db)  # type: ignore[arg-type, type-var]
+
+    @classmethod
+    async def last(cls, _filter: Mapping[str, Any] | None = None, /, **kwargs: Any) -> Self | None:
+        """The last match in insertion (``_id``) order."""
+        db = connection()
+        query = cls._query(db, _filter, kwargs)
+        if query is None:
+            return None
+        doc = await db.last(layout_of(cls).collection, query)  # type: ignore[arg-type]
+        return None if doc is None else await load_one(cls, doc, db)  # type: ignore[arg-type, type-var]
+
+    @classmethod
+    async def count(cls, _filter: Mapping[str, Any] | None = None, /, **kwargs: Any) -> int:
+        db = connection()
+        query = cls._query(db, _filter, kwargs)
+        return 0 if query is None else await db.count(layout_of(cls).collection, query)  # type: ignore[arg-type]
+
+    @classmethod
+    async def exists(cls, _filter: Mapping[str, Any] | None = None, /, **kwargs: Any) -> bool:
+        db = connection()
+        query = cls._query(db, _filter, kwargs)
+        return query is not None and await db.find_one(layout_of(cls).collection, query) is not None  # type: ignore[arg-type]
+
+    @classmethod
+    async def aggregate(cls, pipeline: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+        """Run a MongoDB aggregation pipeline on the collection; returns raw documents (PantherDB: an error)."""
+        return await connection().aggregate(layout_of(cls).collection, pipeline)  # type: ignore[arg-type]
+
+    # --- writing ------------------------------------------------------------------------------------------------
+
+    @classmethod
+    async def insert_one(cls, _document: Mapping[str, Any] | None = None, /, **kwargs: Any) -> Self:
+        """Validate, store and return a new model (with its ``id``)."""
+        db = connection()
+        layout = layout_of(cls)  # type: ignore[arg-type]
+        (obj,) = await cls._validate_new(db, layout, [merge_filter(_document, kwargs)])
+        doc = await to_document(obj, layout, db)  # type: ignore[arg-type]
+        obj.id = str(await db.insert_one(layout.collection, doc))
+        return obj
+
+    @classmethod
+    async def insert_many(cls, documents: Iterable[Mapping[str, Any]]) -> list[Self]:
+        db = connection()
+        layout = layout_of(cls)  # type: ignore[arg-type]
+        objs = await cls._validate_new(db, layout, [merge_filter(document, {}) for document in documents])
+        docs = [await to_document(obj, layout, db) for obj in objs]  # type: ignore[arg-type]
+        for obj, new_id in zip(objs, await db.insert_many(layout.collection, docs), strict=True):
+            obj.id = str(new_id)
+        return objs
+
+    @classmethod
+    async def update_one(
+        cls, _filter: Mapping[str, Any], _update: Mapping[str, Any] | None = None, /, **kwargs: Any
+    ) -> int:
+        """Update the first match; returns how many matched (0 or 1). Plain keys are set, ``$`` operators pass."""
+        db = connection()
+        query = cls._query(db, _filter, {})
+        layout = layout_of(cls)  # type: ignore[arg-type]
+        update = await prepare_update(cls, layout, db, {**(_update or {}), **kwargs})  # type: ignore[arg-type]
+        return 0 if query is None else await db.update_one(layout.collection, query, update.engine_update)
+
+    @classmethod
+    async def update_many(
+        cls, _filter: Mapping[str, Any], _update: Mapping[str, Any] | None = None, /, **kwargs: Any
+    ) -> int:
+        """Update every match; returns how many matched (like ``update_one``)."""
+        db = connection()
+        query = cls._query(db, _filter, {})
+        layout = layout_of(cls)  # type: ignore[arg-type]
+        update = await prepare_update(cls, layout, db, {**(_update or {}), **kwargs})  # type: ignore[arg-type]
+        return 0 if query is None else await db.update_many(layout.collection, query, update.engine_update)
+
+    @classmethod
+    async def delete_one(cls, _filter: Mapping[str, Any] | None = None, /, **kwargs: Any) -> bool:
+        db = connection()
+        query = cls._query(db, _filter, kwargs)
+        return query is not None and await db.delete_one(layout_of(cls).collection, query) > 0  # type: ignore[arg-type]
+
+    @classmethod
+    async def delete_many(cls, _filter: Mapping[str, Any] | None = None, /, **kwargs: Any) -> int:
+        db = connection()
+        query = cls._query(db, _filter, kwargs)
+        return 0 if query is None else await db.delete_many(layout_of(cls).collection, query)  # type: ignore[arg-type]
+
+    @classmethod
+    async def find_one_or_insert(cls, _filter: Mapping[str, Any] | None = None, /, **kwargs: Any) -> tuple[Self, bool]:
+        """Return ``(match, False)``, or insert the filter's fields as a new model and return ``(it, True)``.
+
+        With a unique index on the filtered fields (MongoDB), concurrent calls insert one document only.
+        """
+        db = connection()
+        layout = layout_of(cls)  # type: ignore[arg-type]
+        data = merge_filter(_filter, kwargs)
+        query = cls._query(db, data, {})
+        if query is not None:
+            found = await db.find_one(layout.collection, query)
+            if found is not None:
+                return await load_one(cls, found, db), False  # type: ignore[arg-type, type-var]
+        (obj,) = await cls._validate_new(db, layout, [dict(data)])
+        doc = await to_document(obj, layout, db)  # type: ignore[arg-type]
+        own = query if query is not None else {"_id": doc.get("_id")}
+        stored, created = await db.find_one_or_insert(layout.collection, own, doc)
+        if not created:
+            return await load_one(cls, stored, db), False  # type: ignore[arg-type, type-var]
+        obj.id = str(stored["_id"])
+        return obj, True
+
+    # --- instance methods ---------------------------------------------------------------------------------------
+
+    def _own_filter(self, db: BaseDatabaseConnection) -> Filter:
+        if self.id is None:
+            raise DatabaseError(f"this {type(self).__name__} is not saved yet (its id is None): insert it first")
+        return {"_id": stored_id(db, self.id)}
+
+    async def save(self) -> None:
+        """Insert the model (no ``id`` yet) or write all its fields to its document."""
+        db = connection()
+        layout = layout_of(type(self))  # type: ignore[arg-type]
+        doc = await to_document(self, layout, db)  # type: ignore[arg-type]
+        if self.id is None:
+            self.id = str(await db.insert_one(layout.collection, doc))
+            return
+        own = {"_id": doc.pop("_id")}
+        if doc:
+            matched = await db.update_one(layout.collection, own, {"$set": doc})
+        else:
+            matched = await db.count(layout.collection, own)
+        if not matched:  # deleted meanwhile, or an id chosen by the application: create it
+            await db.insert_one(layout.collection, {**own, **doc})
+
+    async def update(self, _update: Mapping[str, Any] | None = None, /, **kwargs: Any) -> None:
+        """Update this model's document and the model itself (reloaded only when ``$`` operators were used)."""
+        db = connection()
+        layout = layout_of(type(self))  # type: ignore[arg-type]
+        update = await prepare_update(type(self), layout, db, {**(_update or {}), **kwargs})  # type: ignore[arg-type]
+        await db.update_one(layout.collection, self._own_filter(db), update.engine_update)
+        if update.exact:
+            for name, value in update.values.items():
+                setattr(self, name, value)
+        else:
+            await self.reload()
+
+    async def delete(self) -> None:
+        db = connection()
+        await db.delete_one(layout_of(type(self)).collection, self._own_filter(db))  # type: ignore[arg-type]
+
+    async def reload(self) -> None:
+        """Read the model's fields again from its document (``NotFoundAPIError`` if it was deleted)."""
+        db = connection()
+        doc = await db.find_one(layout_of(type(self)).collection, self._own_filter(db))  # type: ignore[arg-type]
+        if doc is None:
+            raise NotFoundAPIError(detail=f"{type(self).__name__} Does Not Exist")
+        fresh = await load_one(type(self), doc, db)  # type: ignore[arg-type, type-var]
+        for name in type(fresh).model_fields:
+            setattr(self, name, getattr(fresh, name))
