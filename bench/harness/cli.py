@@ -147,6 +147,9 @@ def machine_info() -> dict[str, Any]:
     except OSError:
         pass
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=REPO)
+    changes = subprocess.run(
+        ["git", "status", "--porcelain", "--", "packages"], capture_output=True, text=True, cwd=REPO
+    )
     return {
         "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "cpu": cpu,
@@ -154,6 +157,7 @@ def machine_info() -> dict[str, Any]:
         "python": platform.python_version(),
         "system": f"{platform.system()} {platform.release()}",
         "commit": commit.stdout.strip() if commit.returncode == 0 else None,
+        "uncommitted_changes": bool(changes.stdout.strip()) if changes.returncode == 0 else None,
     }
 
 
@@ -403,7 +407,7 @@ def main(argv: list[str] | None = None) -> int:
     run.results["meta"]["phases"] = phases
     run.results["meta"]["duration_s"] = round(time.monotonic() - started)
 
-    complete = len(apps) == len(APPS) and phases == list(PHASES)
+    complete = len(apps) == len(APPS) and set(phases) == set(PHASES)
     output = _output_path(args, settings, complete)
     raw = BENCH / "results" / "raw"
     raw.mkdir(parents=True, exist_ok=True)

@@ -69,8 +69,8 @@ def prepare(app: AppSpec, repo: Path, venvs: Path, rebuild: bool = False, log: b
     }
     local_hash = source_hash(repo, app.local_packages) if app.local_packages else ""
     marker = env.path / MARKER
-    current = json.loads(marker.read_text()) if marker.is_file() and not rebuild else None
-    same_requirements = current is not None and {key: current.get(key) for key in wanted} == wanted
+    current: dict[str, object] = json.loads(marker.read_text()) if marker.is_file() and not rebuild else {}
+    same_requirements = bool(current) and {key: current.get(key) for key in wanted} == wanted
     if same_requirements and env.python.exists() and current.get("local_hash") == local_hash:
         return env
     fresh = not same_requirements or not env.python.exists()

@@ -82,7 +82,7 @@ def _header(results: dict[str, Any]) -> list[str]:
         "",
         f"Written by `python bench/run.py` ({meta['settings']['mode']} mode) — see `bench/README.md` for the method.",
         "",
-        f"- Date: {meta['date']}" + (f", commit `{meta['commit']}`" if meta.get("commit") else ""),
+        f"- Date: {meta['date']}" + _commit(meta),
         f"- Machine: {meta['cpu']}, {meta['cores']} cores, {meta['system']}, Python {meta['python']}",
         f"- Pinning: {pinning}",
         f"- In-process: {s['repeats']} interleaved repeats of ~{s['target_s'] * 1000:.0f} ms per app and endpoint,"
@@ -100,6 +100,13 @@ def _header(results: dict[str, Any]) -> list[str]:
         "",
     ]
     return lines
+
+
+def _commit(meta: dict[str, Any]) -> str:
+    if not meta.get("commit"):
+        return ""
+    dirty = " with uncommitted changes in `packages/`" if meta.get("uncommitted_changes") else ""
+    return f", commit `{meta['commit']}`{dirty}"
 
 
 def _apps_section(results: dict[str, Any]) -> list[str]:
@@ -150,7 +157,7 @@ def _inproc_section(results: dict[str, Any]) -> list[str]:
 
 
 def _ratios(reference: dict[str, float], medians: dict[str, float], time_based: bool) -> str:
-    values = []
+    values: list[float | None] = []
     for endpoint in ENDPOINTS:
         ref, value = reference.get(endpoint.key), medians.get(endpoint.key)
         if not ref or not value:

@@ -3,12 +3,11 @@
 import logging
 
 import pytest
-from pydantic import BaseModel
-
 from panther import Panther
 from panther.app import API
 from panther.file_handler import File
 from panther.request import Request
+from pydantic import BaseModel
 
 
 @API()
@@ -303,7 +302,9 @@ class TestBodySizeLimit:
 
     async def test_streamed_body_over_the_limit_without_content_length(self, caller):
         client = caller(make_app({"MAX_REQUEST_BODY_SIZE": 10}))
-        result = await client.request("POST", "/echo", body=[b"x" * 6, b"x" * 6], headers={"content-type": "text/plain"})
+        result = await client.request(
+            "POST", "/echo", body=[b"x" * 6, b"x" * 6], headers={"content-type": "text/plain"}
+        )
         assert result.status == 413
 
     async def test_body_longer_than_its_content_length(self, caller):

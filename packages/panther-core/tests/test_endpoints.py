@@ -9,14 +9,13 @@ import types
 from datetime import timedelta
 
 import pytest
-from pydantic import BaseModel
-
 from panther import Panther
 from panther.app import API, GenericAPI
 from panther.exceptions import AuthenticationAPIError, PantherError, ThrottlingAPIError
 from panther.plugins import hookimpl
 from panther.request import Request
 from panther.response import Response
+from pydantic import BaseModel
 
 
 def make_app(urls, configs=None, **kwargs):
@@ -77,6 +76,30 @@ class TestDeclaration:
     def test_api_cannot_decorate_a_class(self):
         with pytest.raises(PantherError, match="GenericAPI"):
             API()(BookIn)
+
+    def test_api_without_parentheses_is_a_clear_error(self):
+        with pytest.raises(PantherError, match=r"@API\(\)"):
+
+            @API
+            async def view():
+                return None
+
+    async def test_decorator_stacked_on_top_of_api(self, caller):
+        import functools
+
+        def logged(func):
+            @functools.wraps(func)
+            def wrapper(*args, **kwargs):
+                return func(*args, **kwargs)
+
+            return wrapper
+
+        @logged
+        @API()
+        async def view(request: Request):
+            return {"method": request.method}
+
+        assert (await caller(make_app({"x": view})).get("/x")).json() == {"method": "GET"}
 
     async def test_decorated_function_stays_callable(self):
         @API()
@@ -499,8 +522,12 @@ class TestConcurrency:
 
         client = caller(make_app({"me": whoami}))
         alice, bob = await asyncio.gather(
-            client.post("/me", json_body={"title": "alice"}, headers={"x-user": "alice", "content-type": "application/json"}),
-            client.post("/me", json_body={"title": "bob"}, headers={"x-user": "bob", "content-type": "application/json"}),
+            client.post(
+                "/me", json_body={"title": "alice"}, headers={"x-user": "alice", "content-type": "application/json"}
+            ),
+            client.post(
+                "/me", json_body={"title": "bob"}, headers={"x-user": "bob", "content-type": "application/json"}
+            ),
         )
         assert alice.json() == {"user": "alice", "header": "alice", "title": "alice"}
         assert bob.json() == {"user": "bob", "header": "bob", "title": "bob"}

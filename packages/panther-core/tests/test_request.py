@@ -5,7 +5,6 @@ from __future__ import annotations
 import uuid
 
 import pytest
-
 from panther import Panther
 from panther.app import API, GenericAPI
 from panther.base_request import Address, Headers
@@ -40,7 +39,9 @@ class TestHeaders:
         assert headers.getlist("x-token") == ["a"]
 
     def test_repeated_headers_keep_every_value(self):
-        headers = Headers([(b"accept", b"text/html"), (b"x-forwarded-for", b"1.1.1.1"), (b"x-forwarded-for", b"2.2.2.2")])
+        headers = Headers(
+            [(b"accept", b"text/html"), (b"x-forwarded-for", b"1.1.1.1"), (b"x-forwarded-for", b"2.2.2.2")]
+        )
         assert headers["x-forwarded-for"] == "2.2.2.2"
         assert headers.getlist("X-Forwarded-For") == ["1.1.1.1", "2.2.2.2"]
         assert headers.getlist("missing") == []
@@ -197,9 +198,7 @@ class TestPathVariables:
         async def as_uuid(x: uuid.UUID):
             return x
 
-        client = caller(
-            make_app({"int/<x>": as_int, "float/<x>": as_float, "bool/<x>": as_bool, "uuid/<x>": as_uuid})
-        )
+        client = caller(make_app({"int/<x>": as_int, "float/<x>": as_float, "bool/<x>": as_bool, "uuid/<x>": as_uuid}))
         result = await client.get(path)
         assert result.status == 400
         assert result.json() == {"detail": f"Path variable `x` is not `{type_name}`"}

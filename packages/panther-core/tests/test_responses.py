@@ -10,8 +10,6 @@ from pathlib import PurePosixPath
 
 import orjson
 import pytest
-from pydantic import BaseModel
-
 from panther import Panther
 from panther.app import API
 from panther.plugins import hookimpl
@@ -24,6 +22,7 @@ from panther.response import (
     Response,
     StreamingResponse,
 )
+from pydantic import BaseModel
 
 
 def app_for(handler, **kwargs):
@@ -113,6 +112,14 @@ class TestJSONEncoding:
             "nested_bytes": "abc",
             "generator": [0, 1, 2],
         }
+
+    async def test_mappings_keep_their_values(self, caller):
+        from types import MappingProxyType
+
+        from panther.base_request import Headers
+
+        value = {"proxy": MappingProxyType({"a": 1}), "headers": Headers([(b"x-a", b"1")])}
+        assert (await get(caller, value)).json() == {"proxy": {"a": 1}, "headers": {"x-a": "1"}}
 
     async def test_top_level_model(self, caller):
         moment = datetime.datetime(2024, 5, 1, tzinfo=datetime.UTC)
@@ -219,6 +226,7 @@ class TestTextResponses:
     async def test_text_from_bytes_and_none(self, caller):
         assert (await get(caller, PlainTextResponse(b"raw"))).body == b"raw"
         assert (await get(caller, HTMLResponse())).body == b""
+        assert (await get(caller, HTMLResponse(bytearray(b"<p>")))).body == b"<p>"
 
 
 class TestRedirect:
@@ -228,9 +236,15 @@ class TestRedirect:
         assert result.header("location") == "/new"
         assert result.body == b""
 
+    async def test_non_latin1_location_is_percent_encoded(self, caller):
+        result = await get(caller, RedirectResponse("/café/日本?q=a b&x=%2F#top"))
+        assert result.status == 307
+        assert result.header("location") == "/caf%C3%A9/%E6%97%A5%E6%9C%AC?q=a%20b&x=%2F#top"
+
     async def test_custom_status_headers_and_cookies(self, caller):
         result = await get(
-            caller, RedirectResponse("https://example.com/", status_code=302, headers={"X": "1"}, set_cookies=Cookie("a", "b"))
+            caller,
+            RedirectResponse("https://example.com/", status_code=302, headers={"X": "1"}, set_cookies=Cookie("a", "b")),
         )
         assert result.status == 302
         assert result.header("location") == "https://example.com/"
@@ -274,7 +288,10 @@ class TestCookies:
         assert "expires=Wed, 02 Jan 2030 03:04:05 GMT" in offset
 
     def test_expires_as_a_string(self):
-        assert "expires=Thu, 01 Jan 1970 00:00:00 GMT" in Cookie("a", "", expires="Thu, 01 Jan 1970 00:00:00 GMT").header_value()
+        assert (
+            "expires=Thu, 01 Jan 1970 00:00:00 GMT"
+            in Cookie("a", "", expires="Thu, 01 Jan 1970 00:00:00 GMT").header_value()
+        )
 
     def test_delete_with_max_age_zero(self):
         assert "Max-Age=0" in Cookie("a", "", max_age=0).header_value()
@@ -337,6 +354,8 @@ class TestStreaming:
             yield "b"
             yield {"c": 1}
             yield None
+            yield bytearray(b"d")
+            yield memoryview(b"e")
 
         @API()
         async def handler():
@@ -350,7 +369,7 @@ class TestStreaming:
         assert headers[b"content-type"] == b"application/octet-stream"
         assert b"content-length" not in headers
         assert headers[b"x"] == b"1"
-        assert client.chunks == [b"a", b"b", b'{"c":1}', b"", b""]
+        assert client.chunks == [b"a", b"b", b'{"c":1}', b"", b"d", b"e", b""]
         assert client.messages[-1] == {"type": "http.response.body", "body": b"", "more_body": False}
 
     async def test_sync_generator_runs_off_the_event_loop(self):
@@ -376,11 +395,14 @@ class TestStreaming:
     async def test_stops_when_the_client_disconnects(self):
         produced = []
         closed = asyncio.Event()
+        three_sent = asyncio.Event()
 
         async def produce():
             try:
                 for i in range(1000):
                     produced.append(i)
+                    if i == 3:
+                        three_sent.set()
                     yield b"x"
                     await asyncio.sleep(0.001)
             finally:
@@ -392,8 +414,7 @@ class TestStreaming:
 
         client = StreamClient(app_for(handler))
         task = asyncio.create_task(client.get("/x"))
-        while len(produced) < 3:
-            await asyncio.sleep(0.001)
+        await asyncio.wait_for(three_sent.wait(), 2)
         client.disconnect()
         await asyncio.wait_for(task, 2)
         assert closed.is_set()
@@ -404,10 +425,12 @@ class TestStreaming:
         # A server-sent-events style stream waits for the next event; a client that leaves meanwhile must not
         # keep the generator (and the request) alive forever.
         closed = asyncio.Event()
+        waiting = asyncio.Event()
 
         async def produce():
             try:
                 yield b"first"
+                waiting.set()
                 await asyncio.Event().wait()  # no more events, ever
                 yield b"never"
             finally:
@@ -419,8 +442,7 @@ class TestStreaming:
 
         client = StreamClient(app_for(handler))
         task = asyncio.create_task(client.get("/x"))
-        while not client.chunks:
-            await asyncio.sleep(0.001)
+        await asyncio.wait_for(waiting.wait(), 2)
         client.disconnect()
         await asyncio.wait_for(task, 2)
         assert closed.is_set()

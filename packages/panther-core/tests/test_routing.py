@@ -3,7 +3,6 @@
 import types
 
 import pytest
-
 from panther import Panther
 from panther.app import API, GenericAPI
 from panther.exceptions import PantherError
@@ -268,7 +267,7 @@ class TestWebsocketRoutes:
         assert (await caller(app).request("OPTIONS", "/ws")).status == 426
 
     def test_websocket_route_without_a_plugin_is_a_startup_error(self):
-        with pytest.raises(PantherError, match="'ws/'.*panther-core\\[ws\\]"):
+        with pytest.raises(PantherError, match=r"'ws/'.*panther-core\[ws\]"):
             make_app({"ws": FakeWebsocket})
 
     async def test_websocket_scope_goes_to_the_plugin_handler(self):
@@ -285,3 +284,18 @@ class TestWebsocketRoutes:
         await app({"type": "websocket", "path": "/ws/"}, receive, send)
         assert plugin.calls == ["/ws/"]
         assert sent == [{"type": "websocket.close", "code": 1000}]
+
+
+class TestPathVariablesArePerRequest:
+    async def test_mutating_path_variables_does_not_leak_into_later_requests(self, caller):
+        # The static table answers every request with the same tuple; its empty dict must not become shared state.
+        @API()
+        async def mutate(request: Request):
+            before = dict(request.path_variables)
+            request.path_variables["injected"] = "yes"
+            return before
+
+        client = caller(make_app({"static": mutate, "var/<x>": echo}))
+        assert (await client.get("/static")).json() == {}
+        assert (await client.get("/static")).json() == {}
+        assert (await client.get("/var/1")).json()["variables"] == {"x": "1"}

@@ -3,7 +3,6 @@
 from pathlib import Path
 
 import pytest
-
 from panther import Panther
 from panther.app import API
 from panther.response import TemplateResponse
@@ -41,7 +40,9 @@ class TestTemplates:
         assert result.header("content-length") == str(len(result.body))
 
     async def test_context_is_escaped_in_inline_templates(self, caller):
-        app = app_returning(TemplateResponse(source="<p>{{ value }}</p>", context={"value": "<script>alert(1)</script>"}), {})
+        app = app_returning(
+            TemplateResponse(source="<p>{{ value }}</p>", context={"value": "<script>alert(1)</script>"}), {}
+        )
         body = (await caller(app).get("/page")).body
         assert b"<script>" not in body
         assert body == b"<p>&lt;script&gt;alert(1)&lt;/script&gt;</p>"
@@ -75,7 +76,7 @@ class TestTemplates:
 
     def test_base_dir_defaults_to_the_app_module_directory(self):
         app = Panther(__name__, configs={}, urls={})
-        assert app.config.BASE_DIR == Path(__file__).resolve().parent
+        assert Path(__file__).resolve().parent == app.config.BASE_DIR
 
     async def test_missing_template_is_a_500_naming_it(self, caller, project):
         configs = {"BASE_DIR": project, "TEMPLATES_DIR": "templates"}

@@ -16,8 +16,8 @@ from typing import Any
 
 import pytest
 import pytest_asyncio
-
 from panther import Panther
+from panther.test import lifespan as lifespans
 
 
 @dataclass
@@ -56,20 +56,20 @@ async def make_app(engine: Engine, tmp_path: Path) -> AsyncIterator[MakeApp]:
     Apps built with the same ``label`` share a database; the apps are shut down (and MongoDB databases dropped)
     after the test.
     """
-    started: list[tuple[Panther, str]] = []
+    started: list[tuple[Panther, str, lifespans.Lifespan]] = []
 
     async def build(urls: dict[str, Any] | None = None, label: str = "main", **configs: Any) -> Panther:
         settings = {"BASE_DIR": str(tmp_path), "DATABASE": engine.database(label), **configs}
         app = Panther(__name__, configs=settings, urls=urls or {})
-        await app.startup()
-        started.append((app, label))
+        # The ASGI lifespan, shared with the test clients of this app (they join it instead of starting it again).
+        started.append((app, label, await lifespans.acquire(app)))
         return app
 
     yield build
-    for app, label in reversed(started):
+    for app, label, lifespan in reversed(started):
         if engine.name == "mongodb":
             await app.state.db.client.drop_database(engine.mongo_name(label))
-        await app.shutdown()
+        await lifespans.release(lifespan)
 
 
 @pytest_asyncio.fixture

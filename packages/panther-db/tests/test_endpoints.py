@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import threading
 
-from pydantic import BaseModel
-
 from panther.app import API, GenericAPI
 from panther.db import Model, use_app
 from panther.response import Response
 from panther.test import APIClient
+from pydantic import BaseModel
 
 
 class Item(Model):
@@ -60,7 +59,13 @@ async def nested_cursor():
     return {"items": await Item.find()}  # not read by the pipeline: an error that says what to do
 
 
+@API()
+async def items_aggregated():
+    return await Item.aggregate([{"$match": {"price": {"$gte": 2}}}, {"$sort": {"price": 1}}])
+
+
 URLS = {
+    "aggregated": items_aggregated,
     "cursor": items_cursor,
     "response": items_response,
     "list": items_list,
@@ -149,3 +154,17 @@ async def test_two_apps_have_two_databases(make_app):
     async with APIClient(first) as one, APIClient(second) as two:
         assert [item["name"] for item in (await one.get("/list")).data] == ["only-in-first"]
         assert [item["name"] for item in (await two.get("/list")).data] == ["x", "y"]
+
+
+async def test_raw_documents_with_object_ids_are_encoded(make_app, engine):
+    if engine.name == "pantherdb":
+        return  # no aggregate on PantherDB (tested in test_queries)
+    app = await make_app(URLS)
+    items = await _seed()
+    async with APIClient(app) as client:
+        response = await client.get("/aggregated")
+    assert response.status_code == 200
+    assert response.data == [
+        {"_id": items[2].id, "name": "c", "price": 2},
+        {"_id": items[1].id, "name": "b", "price": 3},
+    ]

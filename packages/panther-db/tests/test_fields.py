@@ -8,11 +8,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from pydantic import BaseModel
-
 from panther.db import Model
 from panther.exceptions import BadRequestAPIError, DatabaseError
 from panther.file_handler import File, Image
+from pydantic import BaseModel
 
 
 class Address(BaseModel):
@@ -140,10 +139,14 @@ async def test_references_are_loaded_with_one_query_per_field_per_batch(make_app
     assert len(books) == 40 and books[7].author.name == "a2" and books[0].publisher.owner.name == "owner"
     operations = [record.getMessage() for record in caplog.records if record.name == "panther.db.query"]
     # The books, one query per reference field (author, reviewers, publisher; editor is None everywhere, so it
-    # needs none), then the publishers' own reference (owner): 5 queries for 40 books, not 1 + 40 × 4.
+    # needs none), then the publishers' own reference (owner): 5 queries for 40 books, not 1 + 40 * 4.
     assert len(operations) == 5, operations
     assert sorted(op.split()[1] for op in operations) == [
-        "find('Author')", "find('Author')", "find('Author')", "find('Book')", "find('Publisher')"
+        "find('Author')",
+        "find('Author')",
+        "find('Author')",
+        "find('Book')",
+        "find('Publisher')",
     ]
 
     caplog.clear()
@@ -153,6 +156,23 @@ async def test_references_are_loaded_with_one_query_per_field_per_batch(make_app
     caplog.clear()
     await Book.find_one(title="b3")
     assert len([r for r in caplog.records if r.name == "panther.db.query"]) == 5
+
+
+async def test_iterating_loads_references_once_per_batch(make_app, caplog):
+    from panther.db.cursor import BATCH_SIZE
+
+    await make_app(LOG_QUERIES=True)
+    ann = await Author.insert_one(name="ann")
+    await Book.insert_many([{"title": f"b{i}", "author": ann} for i in range(2 * BATCH_SIZE + 50)])
+    caplog.clear()
+    caplog.set_level(logging.INFO, logger="panther.db.query")
+    count = 0
+    async for book in await Book.find():
+        assert book.author == ann
+        count += 1
+    assert count == 2 * BATCH_SIZE + 50
+    operations = [r.getMessage().split()[1] for r in caplog.records if r.name == "panther.db.query"]
+    assert sorted(operations) == ["find('Author')"] * 3 + ["find('Book')"]  # 3 batches: one author query each
 
 
 async def test_file_fields_are_saved_under_media_dir_and_loaded_lazily(make_app, tmp_path):
@@ -176,7 +196,11 @@ async def test_file_fields_are_saved_under_media_dir_and_loaded_lazily(make_app,
     assert type(loaded.photo).__name__ == "StoredImage" and isinstance(loaded.photo, Image)
     assert loaded.photo._spool is None  # nothing opened or read by loading
     assert loaded.attachment.size == 5
-    assert loaded.model_dump()["attachment"] == {"file_name": "../../etc/passwd", "content_type": "text/plain", "size": 5}
+    assert loaded.model_dump()["attachment"] == {
+        "file_name": "../../etc/passwd",
+        "content_type": "text/plain",
+        "size": 5,
+    }
     assert loaded.attachment.read() == b"hello"
     assert loaded.photo.file == b"\x89PNG..."
     assert Path(loaded.attachment.save()) == media / "passwd"  # already saved: the same path
@@ -186,7 +210,9 @@ async def test_file_fields_are_saved_under_media_dir_and_loaded_lazily(make_app,
 
 async def test_file_fields_survive_save_and_update(make_app, tmp_path):
     await make_app()
-    upload = await Upload.insert_one(title="x", attachment=File(file_name="a.txt", content_type="text/plain", file=b"1"))
+    upload = await Upload.insert_one(
+        title="x", attachment=File(file_name="a.txt", content_type="text/plain", file=b"1")
+    )
     loaded = await Upload.find_one(id=upload.id)
     loaded.title = "y"
     await loaded.save()  # the stored file is kept, not copied

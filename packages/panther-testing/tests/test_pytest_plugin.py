@@ -98,7 +98,7 @@ async def other():
     return "from the fixture"
 
 @pytest.fixture
-def app(panther_app_factory):
+async def app(panther_app_factory):  # async fixtures work too
     return panther_app_factory(urls={"hello/": other})
 """
     )

@@ -17,7 +17,7 @@ from pydantic import BaseModel
 
 from panther.exceptions import PantherError
 
-__all__ = ["API", "GenericAPI", "EndpointOptions"]
+__all__ = ["API", "EndpointOptions", "GenericAPI"]
 
 HTTPMethod = Literal["GET", "POST", "PUT", "PATCH", "DELETE"]
 HTTP_METHODS: tuple[str, ...] = ("GET", "POST", "PUT", "PATCH", "DELETE")
@@ -29,15 +29,15 @@ class EndpointOptions:
     """The validated options of one endpoint (shared by ``@API`` and ``GenericAPI``)."""
 
     __slots__ = (
-        "methods",
+        "auth",
+        "cache",
         "input_model",
+        "methods",
+        "middlewares",
         "output_model",
         "output_schema",
-        "auth",
         "permissions",
         "throttling",
-        "cache",
-        "middlewares",
     )
 
     def __init__(
@@ -100,6 +100,8 @@ class API:
         cache: timedelta | None = None,
         middlewares: list[Any] | None = None,
     ) -> None:
+        if callable(methods):  # `@API` without parentheses passes the function here
+            raise PantherError(f"Use `@API()` (with parentheses) on {getattr(methods, '__qualname__', methods)}.")
         self.options = EndpointOptions(
             methods=methods,
             input_model=input_model,

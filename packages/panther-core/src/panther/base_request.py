@@ -49,9 +49,7 @@ class Headers:
 
     def __init__(self, raw: list[tuple[bytes, bytes]] | Iterator[tuple[bytes, bytes]]) -> None:
         self._raw = raw
-        self._values: dict[str, str] = {
-            name.decode("latin-1").lower(): value.decode("latin-1") for name, value in raw
-        }
+        self._values: dict[str, str] = {name.decode("latin-1").lower(): value.decode("latin-1") for name, value in raw}
 
     def __getitem__(self, name: str) -> str:
         values = self._values
@@ -105,16 +103,16 @@ class BaseRequest:
     """The parts of an HTTP request or WebSocket connection that come from the ASGI scope."""
 
     __slots__ = (
-        "scope",
-        "asgi_receive",
-        "asgi_send",
-        "app",
-        "path_variables",
-        "user",
+        "__dict__",  # lets middlewares and plugins attach their own attributes
+        "_cookies",
         "_headers",
         "_query_params",
-        "_cookies",
-        "__dict__",  # lets middlewares and plugins attach their own attributes
+        "app",
+        "asgi_receive",
+        "asgi_send",
+        "path_variables",
+        "scope",
+        "user",
     )
 
     def __init__(self, scope: Scope, receive: Receive, send: Send, app: Panther | None = None) -> None:

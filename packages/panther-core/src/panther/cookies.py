@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email.utils import format_datetime
 from http.cookies import SimpleCookie, _unquote  # type: ignore[attr-defined]
 from typing import Literal
@@ -37,8 +37,8 @@ class Cookie:
             expires = self.expires
             if isinstance(expires, datetime):
                 if expires.tzinfo is None:
-                    expires = expires.replace(tzinfo=timezone.utc)
-                expires = format_datetime(expires.astimezone(timezone.utc), usegmt=True)
+                    expires = expires.replace(tzinfo=UTC)
+                expires = format_datetime(expires.astimezone(UTC), usegmt=True)
             morsel["expires"] = expires
         if self.secure:
             morsel["secure"] = True

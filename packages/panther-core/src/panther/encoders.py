@@ -55,6 +55,8 @@ def make_json_dumps(encoders: Mapping[type, Callable[[Any], Any]]) -> JSONDumps:
             encoder = next((table[base] for base in cls.__mro__ if base in table), None)
             resolved[cls] = encoder  # a cache: each type is resolved once per app
         if encoder is None:
+            if isinstance(obj, Mapping) or (hasattr(obj, "keys") and hasattr(obj, "__getitem__")):
+                return dict(obj)  # a mapping iterates over its keys only: list() would drop the values
             if hasattr(obj, "__iter__"):  # cursors, generators, dict views
                 return list(obj)
             raise TypeError(f"Type is not JSON serializable: {cls.__name__}")

@@ -7,7 +7,6 @@ shutdown functions run before they are exited. A failing startup function fails 
 
 from __future__ import annotations
 
-import asyncio
 import inspect
 import logging
 from collections.abc import Callable, Iterable
@@ -47,15 +46,17 @@ class Event:
 
 
 async def run_functions(functions: Iterable[Callable[[], Any]], raise_errors: bool = True) -> None:
-    """Run sync or async functions in order; sync ones run in a worker thread so they cannot stall the loop."""
+    """Run sync or async functions in order, on the event loop's thread.
+
+    Sync functions are called directly, as upstream and Starlette do: nothing is served yet (or any more), so
+    blocking costs nothing, while a worker thread would break what startup code commonly does — create tasks
+    (``asyncio.create_task`` needs the loop's thread) or open thread-bound resources such as a sqlite3 connection.
+    """
     for func in list(functions):
         try:
-            if inspect.iscoroutinefunction(func):
-                await func()
-            else:
-                result = await asyncio.to_thread(func)
-                if inspect.isawaitable(result):
-                    await result
+            result = func()
+            if inspect.isawaitable(result):
+                await result
         except Exception:
             if raise_errors:
                 raise

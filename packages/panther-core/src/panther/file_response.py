@@ -62,8 +62,11 @@ _COMPRESSED = {
     "compress": "application/x-compress",
 }
 
-# Opening with O_NOFOLLOW refuses a last path component swapped for a symlink after the containment check.
-_OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0) | getattr(os, "O_CLOEXEC", 0)
+# O_NOFOLLOW refuses a last path component swapped for a symlink after the containment check; O_NONBLOCK keeps
+# opening a FIFO from waiting for a writer (it is then refused as not a regular file). Reads of a file ignore it.
+_OPEN_FLAGS = os.O_RDONLY
+for _flag in ("O_NOFOLLOW", "O_NONBLOCK", "O_CLOEXEC", "O_BINARY"):
+    _OPEN_FLAGS |= getattr(os, _flag, 0)
 
 _RANGE_SPEC = re.compile(r"(\d*)-(\d*)", re.ASCII)
 # RFC 5987 attr-char: what may stay unescaped in `filename*=UTF-8''...`.
@@ -323,12 +326,16 @@ def _open_inside(candidate: Path, root: Path, guessed_type: str | None) -> _Foun
         fd = os.open(real, _OPEN_FLAGS)
     except (OSError, ValueError):  # ValueError: a NUL byte in the path, or paths on different drives
         return None
-    file = os.fdopen(fd, "rb", buffering=0)
     try:
         info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode):
-            file.close()
+        if not stat.S_ISREG(info.st_mode):  # a directory, FIFO, device...
+            os.close(fd)
             return None
+    except OSError:
+        os.close(fd)
+        return None
+    file = os.fdopen(fd, "rb", buffering=0)
+    try:
         content_type = guessed_type or _sniff(file)
     except OSError:
         file.close()

@@ -274,14 +274,28 @@ class Panther:
     async def handle_http(self, scope: Scope, receive: Receive, send: Send) -> None:
         request = Request(scope, receive, send, self, self._max_body_size)
         context = self.render_context
+        response = None
         try:
             response = await self._handle(request)
+            if response is None:
+                raise TypeError(
+                    "An HTTP middleware returned None instead of a response: "
+                    "it must `return await self.dispatch(request=request)`."
+                )
             response.prepare(request)
             body = response.render(context)
         except ClientDisconnected:
             return
         except Exception as exc:  # raised by a middleware or while rendering
-            response = error_response(exc)
+            failed, response = response, error_response(exc)
+            if failed is not None:
+                # Rendering failed after the middlewares ran: keep the CORS headers they added, or the browser
+                # hides even the 500 from the page.
+                response.headers.update(
+                    (k, v)
+                    for k, v in failed.headers.items()
+                    if k.lower().startswith("access-control-") or k.lower() == "vary"
+                )
             body = response.render(context)
         try:
             if request.method == "HEAD":
@@ -298,7 +312,9 @@ class Panther:
             found = self.router.match(request.path)
             if found is None:
                 raise NotFoundAPIError
-            route, request.path_variables = found
+            route, variables = found
+            if variables:  # static routes all share one empty dict: keep the request's own
+                request.path_variables = variables
             handler = route.handlers.get(request.method)
             if handler is None:
                 return self._no_handler(route, request)

@@ -158,21 +158,47 @@ def build_kwargs_factory(
 # --- Compilation -------------------------------------------------------------------------------------------------
 
 
-def compile_function(func: Callable[..., Any], app: Panther, where: str, variables: tuple[str, ...]) -> dict[str, Handler]:
+def compile_function(
+    func: Callable[..., Any], app: Panther, where: str, variables: tuple[str, ...]
+) -> dict[str, Handler]:
     """Handlers for an ``@API`` function, one per allowed method (they share one compiled pipeline)."""
     options: EndpointOptions = func.api.options  # type: ignore[attr-defined]
-    target = func.__wrapped__  # type: ignore[attr-defined]
+    # The function @API() decorated, even if another decorator was stacked on top (copying `api` and setting its
+    # own `__wrapped__` to @API's sync pass-through wrapper).
+    target = func.api.func  # type: ignore[attr-defined]
     handler = _compile(target, None, options, app, where, variables)
-    return dict.fromkeys(options.methods, handler)
+    return _with_options(dict.fromkeys(options.methods, handler), options, app, where)
 
 
 def compile_class(cls: type[GenericAPI], app: Panther, where: str, variables: tuple[str, ...]) -> dict[str, Handler]:
     """Handlers for a ``GenericAPI`` subclass, one per implemented method; an instance is created per request."""
     options = cls.options
-    return {
+    handlers = {
         method: _compile(getattr(cls, method.lower()), cls, options, app, where, variables)
         for method in options.methods
     }
+    return _with_options(handlers, options, app, where)
+
+
+def _with_options(
+    handlers: dict[str, Handler], options: EndpointOptions, app: Panther, where: str
+) -> dict[str, Handler]:
+    """Answer OPTIONS through the endpoint's own middlewares, when it declares some.
+
+    Upstream ran an endpoint's middlewares for every method, so a per-endpoint ``CORSMiddleware`` answered the
+    browser's preflight; without this handler the app would answer OPTIONS itself, before reaching them.
+    """
+    if not options.middlewares or not handlers:
+        return handlers
+    methods = [*handlers, *(["HEAD"] if "GET" in handlers else []), "OPTIONS"]
+    headers = {"Allow": ", ".join(methods)}
+
+    async def answer_options(request: Request) -> Response:
+        return Response(status_code=204, headers=headers)
+
+    middlewares = app.load_middlewares(options.middlewares, where=f"middlewares of '{where}/'")
+    handlers["OPTIONS"] = build_chain(answer_options, middlewares, app)
+    return handlers
 
 
 def _compile(
@@ -197,7 +223,9 @@ def _compile(
     else:
         handler = _full_handler(call, auth, permissions, throttle, input_model, cache, output_model)
     if options.middlewares:
-        handler = build_chain(handler, app.load_middlewares(options.middlewares, where=where), app)
+        handler = build_chain(
+            handler, app.load_middlewares(options.middlewares, where=f"middlewares of '{where}/'"), app
+        )
     return handler
 
 

@@ -13,7 +13,8 @@ import inspect
 from collections.abc import AsyncIterable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeAlias
+from typing import TYPE_CHECKING, Any, ClassVar, TypeAlias
+from urllib.parse import quote
 
 from panther.cookies import Cookie
 from panther.encoders import JSONDumps, default_dumps
@@ -27,7 +28,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "Cookie",
-    "FileResponse",
+    "FileResponse",  # noqa: F822 - provided lazily by the module's __getattr__
     "HTMLResponse",
     "IterableDataTypes",
     "PlainTextResponse",
@@ -40,7 +41,7 @@ __all__ = [
 ]
 
 ResponseDataTypes: TypeAlias = (
-    list[Any] | tuple[Any, ...] | set[Any] | dict[Any, Any] | int | float | str | bool | bytes | None | Any
+    list[Any] | tuple[Any, ...] | set[Any] | dict[Any, Any] | int | float | str | bool | bytes | Any | None
 )
 IterableDataTypes: TypeAlias = list[Any] | tuple[Any, ...] | set[Any] | Iterable[Any]
 
@@ -74,7 +75,13 @@ class Response:
     """A response whose ``data`` is sent as JSON (``bytes`` are sent as they are, ``None`` as an empty body)."""
 
     content_type: str = "application/json"
-    __slots__ = ("data", "status_code", "headers", "pagination", "set_cookies", "_content_type_header")
+    # The encoded header, computed once per class (see __init_subclass__) instead of once per response.
+    _content_type_header: ClassVar[tuple[bytes, bytes]] = (b"content-type", b"application/json")
+    __slots__ = ("data", "headers", "pagination", "set_cookies", "status_code")
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls._content_type_header = _encoded_content_type(cls.content_type)
 
     def __init__(
         self,
@@ -91,7 +98,6 @@ class Response:
         if isinstance(set_cookies, Cookie):
             set_cookies = [set_cookies]
         self.set_cookies: list[Cookie] = list(set_cookies) if set_cookies else []
-        self._content_type_header = _encoded_content_type(self.content_type)
 
     # --- Rendering --------------------------------------------------------------------------------------------
 
@@ -167,7 +173,9 @@ class HTMLResponse(Response):
         data = self.data
         if data is None:
             return b""
-        return data if isinstance(data, bytes) else str(data).encode()
+        if isinstance(data, (bytes, bytearray, memoryview)):
+            return bytes(data)  # str() of a bytearray would be its repr
+        return str(data).encode()
 
 
 class PlainTextResponse(HTMLResponse):
@@ -178,7 +186,7 @@ class PlainTextResponse(HTMLResponse):
 class TemplateResponse(HTMLResponse):
     """Render a Jinja2 template (``name=`` from the app's ``TEMPLATES_DIR``, or inline ``source=``), autoescaped."""
 
-    __slots__ = ("source", "name", "context")
+    __slots__ = ("context", "name", "source")
 
     def __init__(
         self,
@@ -222,7 +230,8 @@ class RedirectResponse(Response):
         set_cookies: Cookie | Iterable[Cookie] | None = None,
     ) -> None:
         super().__init__(data=None, status_code=status_code, headers=headers, set_cookies=set_cookies)
-        self.headers["Location"] = url
+        # Header values are latin-1 on the wire: percent-encode the rest (`/café/日本`), keep what is already encoded.
+        self.headers["Location"] = quote(str(url), safe=":/%#?=@[]!$&'()*+,;~")
 
 
 class StreamingResponse(Response):
@@ -296,6 +305,8 @@ async def _iterate(source: Any) -> Any:
 def _chunk_bytes(chunk: Any, context: RenderContext) -> bytes:
     if isinstance(chunk, bytes):
         return chunk
+    if isinstance(chunk, (bytearray, memoryview)):
+        return bytes(chunk)  # binary, not a JSON list of ints
     if chunk is None:
         return b""
     if isinstance(chunk, str):

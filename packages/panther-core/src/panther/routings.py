@@ -77,7 +77,7 @@ def variable_names(path: str) -> tuple[str, ...]:
 
 
 class _Node(Generic[R]):
-    __slots__ = ("static", "variable", "route")
+    __slots__ = ("route", "static", "variable")
 
     def __init__(self) -> None:
         self.static: dict[str, _Node[R]] = {}
@@ -92,7 +92,7 @@ class Router(Generic[R]):
     there). Two URLs of the same shape (``a/<x>`` and ``a/<y>``) are ambiguous and rejected.
     """
 
-    __slots__ = ("static", "tree", "routes")
+    __slots__ = ("routes", "static", "tree")
 
     def __init__(self, flat_urls: Mapping[str, Any], build: Callable[[str, Any], R]) -> None:
         self.static: dict[str, tuple[R, dict[str, str]]] = {}
@@ -123,7 +123,10 @@ class Router(Generic[R]):
             node.route = (route, variables)
 
     def match(self, path: str) -> tuple[R, dict[str, str]] | None:
-        """Return ``(route, path_variables)`` for a request path, or ``None``. Trailing slashes are optional."""
+        """Return ``(route, path_variables)`` for a request path, or ``None``. Trailing slashes are optional.
+
+        The empty dict returned for a static route is shared by every request to it: copy it before changing it.
+        """
         key = path.strip("/")
         found = self.static.get(key)
         if found is not None:

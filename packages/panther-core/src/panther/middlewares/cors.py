@@ -23,7 +23,7 @@ class CORSMiddleware(HTTPMiddleware):
     def __init__(self, dispatch: Callable[..., Awaitable[Any]], app: Panther | None = None) -> None:
         super().__init__(dispatch, app)
         config = app.config if app is not None else Config()
-        origins = list(config.ALLOW_ORIGINS or [])
+        origins = _as_list(config.ALLOW_ORIGINS)
         self.allow_all = "*" in origins
         self.origins = frozenset(origins)
         self.credentials = bool(config.ALLOW_CREDENTIALS)
@@ -32,9 +32,9 @@ class CORSMiddleware(HTTPMiddleware):
                 "CORS: ALLOW_CREDENTIALS = True cannot be combined with ALLOW_ORIGINS = ['*']; "
                 "list the allowed origins instead."
             )
-        self.methods = ", ".join(m.upper() for m in config.ALLOW_METHODS or [])
-        self.allow_headers = ", ".join(config.ALLOW_HEADERS or [])
-        self.expose = ", ".join(config.EXPOSE_HEADERS or [])
+        self.methods = ", ".join(m.upper() for m in _as_list(config.ALLOW_METHODS))
+        self.allow_headers = ", ".join(_as_list(config.ALLOW_HEADERS))
+        self.expose = ", ".join(_as_list(config.EXPOSE_HEADERS))
         self.max_age = str(config.CORS_MAX_AGE)
 
     def _origin_headers(self, origin: str | None) -> dict[str, str]:
@@ -62,5 +62,27 @@ class CORSMiddleware(HTTPMiddleware):
         headers = self._origin_headers(origin)
         if self.expose and "Access-Control-Allow-Origin" in headers:
             headers["Access-Control-Expose-Headers"] = self.expose
+        vary = headers.pop("Vary", None)
         response.headers.update(headers)
+        if vary is not None:
+            _add_vary(response.headers, vary)
         return response
+
+
+def _as_list(value: Any) -> list[str]:
+    # `ALLOW_ORIGINS = "https://a.com"` means one origin, not one per character.
+    if not value:
+        return []
+    if isinstance(value, str):
+        return [value]
+    return list(value)
+
+
+def _add_vary(headers: dict[str, str], value: str) -> None:
+    """Add ``value`` to the response's Vary header, keeping what the endpoint already varies on."""
+    for name, current in headers.items():
+        if name.lower() == "vary":
+            if value.lower() not in (part.strip().lower() for part in str(current).split(",")):
+                headers[name] = f"{current}, {value}"
+            return
+    headers["Vary"] = value

@@ -10,6 +10,7 @@ import logging
 import time
 from typing import TYPE_CHECKING, Any
 
+from panther.exceptions import ClientDisconnected
 from panther.middlewares.base import HTTPMiddleware, WebsocketMiddleware
 
 if TYPE_CHECKING:
@@ -27,9 +28,13 @@ class MonitoringMiddleware(HTTPMiddleware):
             response = await self.dispatch(request=request)
             status = response.status_code
             return response
+        except ClientDisconnected:
+            status = 499  # nginx's "client closed request": nothing was answered, and nothing went wrong here
+            raise
         finally:
             duration = time.perf_counter() - start
-            logger.info("%s | %s | %s | %.6f | %s", request.method, request.path, request.client, duration, status)
+            client = request.client or "-"  # a server may not know the peer (e.g. a Unix socket)
+            logger.info("%s | %s | %s | %.6f | %s", request.method, request.path, client, duration, status)
 
 
 class WebsocketMonitoringMiddleware(WebsocketMiddleware):

@@ -26,7 +26,7 @@ def connection() -> BaseDatabaseConnection:
     except RuntimeError:
         raise DatabaseError("No Panther app is running: build one with Panther(...) before querying models.") from None
     try:
-        return app.state.db  # type: ignore[no-any-return]
+        return app.state.db
     except AttributeError:
         raise DatabaseError(
             "This app has no database: the `db` plugin is disabled (DISABLED_PLUGINS / PANTHER_DISABLE_PLUGINS)."

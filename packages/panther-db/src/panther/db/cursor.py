@@ -9,21 +9,21 @@ the request pipeline awaits ``__panther_materialize__`` before rendering, so no 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Mapping
-from typing import TYPE_CHECKING, Any, Generic, Self, TypeVar, overload
+from typing import Any, Generic, Self, TypeVar, overload
 
 from panther.db.documents import load_models
 from panther.db.engines.base import BaseDatabaseConnection, Filter, Sort
 from panther.db.filters import prepare_sort
 from panther.db.layout import layout_of
 from panther.exceptions import DatabaseError
+from pydantic import BaseModel
 
-if TYPE_CHECKING:
-    from panther.db.models import Model
-
-M = TypeVar("M", bound="Model")
+M = TypeVar("M", bound=BaseModel)
 
 #: Documents per batch when iterating a model with references (one reference query per field per batch).
 BATCH_SIZE = 100
+#: Documents per batch when iterating a model without references.
+PLAIN_BATCH_SIZE = 1000
 
 
 class Cursor(Generic[M]):
@@ -104,14 +104,10 @@ class Cursor(Generic[M]):
         if self._query is None:
             return
         layout = layout_of(self.cls)
-        # Models without references need no per-batch work: let the engine use its own batching.
+        if size is not None and not layout.references:
+            size = max(size, PLAIN_BATCH_SIZE)  # no reference queries to bound: fewer, bigger round trips
         batches = self._connection.find(
-            layout.collection,
-            self._query,
-            sort=self._sort,
-            skip=self._skip,
-            limit=self._limit,
-            batch_size=size if layout.references else None if size is None else max(size, 1000),
+            layout.collection, self._query, sort=self._sort, skip=self._skip, limit=self._limit, batch_size=size
         )
         try:
             async for docs in batches:

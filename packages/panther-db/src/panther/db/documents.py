@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from panther.db.engines.base import BaseDatabaseConnection, Document
 from panther.db.files import load_file, store_file
@@ -18,10 +18,7 @@ from panther.db.layout import FieldPlan, Layout, layout_of
 from panther.exceptions import BadRequestAPIError, DatabaseError
 from pydantic import BaseModel
 
-if TYPE_CHECKING:
-    from panther.db.models import Model
-
-M = TypeVar("M", bound="Model")
+M = TypeVar("M", bound=BaseModel)
 
 #: References loaded through more levels than this are taken for a cycle (a → b → a → ...).
 MAX_REFERENCE_DEPTH = 32
@@ -71,11 +68,9 @@ def _reference_value(connection: BaseDatabaseConnection, plan: FieldPlan, value:
 
 
 def _reference_id(connection: BaseDatabaseConnection, plan: FieldPlan, value: Any) -> Any:
-    object_id = value.id if isinstance(value, BaseModel) else value
+    object_id = getattr(value, "id", None) if isinstance(value, BaseModel) else value
     if object_id is None:
-        raise DatabaseError(
-            f"{plan.name!r} refers to a {plan.target.__name__} that is not saved yet: insert it first."
-        )
+        raise DatabaseError(f"{plan.name!r} refers to a {plan.target.__name__} that is not saved yet: insert it first.")
     return stored_id(connection, object_id)
 
 
@@ -148,8 +143,8 @@ async def resolve_references(
                         continue
         if not wanted:
             continue
-        found = await fetch_by_ids(plan.target, connection, list(wanted.values()), depth + 1)
-        by_id = {model.id: model for model in found}
+        found: list[BaseModel] = await fetch_by_ids(plan.target, connection, list(wanted.values()), depth + 1)
+        by_id = {getattr(model, "id", None): model for model in found}
         for doc in docs:
             value = doc.get(plan.name)
             if plan.many and isinstance(value, list):

@@ -108,7 +108,7 @@ def _id_operators(connection: BaseDatabaseConnection, conditions: Mapping[str, A
 def _valid_ids(connection: BaseDatabaseConnection, values: Any) -> list[Any]:
     if not isinstance(values, list | tuple | set | frozenset):
         raise DatabaseError("$in and $nin take a list")
-    result = []
+    result: list[Any] = []
     for value in values:
         if value is None:
             result.append(None)

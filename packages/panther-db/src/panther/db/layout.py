@@ -22,7 +22,6 @@ class FieldPlan:
     name: str
     target: type  # the referenced Model class, or the File class
     many: bool  # `list[...]` of them
-    optional: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,11 +66,11 @@ def _analyse(cls: type[BaseModel]) -> Layout:
     for name, field in cls.model_fields.items():
         if name == "id":
             continue
-        target, many, optional = _unwrap(field.annotation)
+        target, many = _unwrap(field.annotation)
         if isinstance(target, type) and issubclass(target, Model):
-            references.append(FieldPlan(name, target, many, optional))
+            references.append(FieldPlan(name, target, many))
         elif isinstance(target, type) and issubclass(target, File):
-            files.append(FieldPlan(name, target, many, optional))
+            files.append(FieldPlan(name, target, many))
     special = {plan.name for plan in (*references, *files)}
     return Layout(
         collection=collection_name(cls),
@@ -82,22 +81,22 @@ def _analyse(cls: type[BaseModel]) -> Layout:
     )
 
 
-def _unwrap(annotation: Any) -> tuple[Any, bool, bool]:
-    """``Annotated[list[User] | None, ...]`` → ``(User, many=True, optional=True)``."""
-    many = optional = False
+def _unwrap(annotation: Any) -> tuple[Any, bool]:
+    """``Annotated[list[User] | None, ...]`` → ``(User, many=True)``."""
+    many = False
+    args: tuple[Any, ...]
     while True:
         origin = get_origin(annotation)
         if origin is Annotated:
             annotation = get_args(annotation)[0]
         elif origin is Union or origin is types.UnionType:
-            args = [arg for arg in get_args(annotation) if arg is not type(None)]
+            args = tuple(arg for arg in get_args(annotation) if arg is not type(None))
             if len(args) != 1:
-                return annotation, many, optional  # a real union: stored as pydantic dumps it
-            optional = True
+                return annotation, many  # a real union: stored as pydantic dumps it
             annotation = args[0]
         elif not many and origin in (list, Sequence):
             args = get_args(annotation)
             many = True
             annotation = args[0] if args else Any
         else:
-            return annotation, many, optional
+            return annotation, many

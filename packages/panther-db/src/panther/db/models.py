@@ -18,12 +18,11 @@ from panther.db.ids import ID
 from panther.db.passwords import hash_password, verify_password
 from panther.db.queries import Query
 from panther.utils import timezone_now
-from pydantic import BaseModel
 
 __all__ = ["ID", "BaseUser", "Model"]
 
 
-class Model(BaseModel, Query):
+class Model(Query):
     """A document model. Subclass it and declare fields; query with ``await MyModel.find_one(...)`` etc."""
 
     id: ID = None

@@ -48,7 +48,7 @@ def panther_configure(app: Panther, config: Config) -> None:
     connection = build_connection(app, config)
     app.state.db = LoggedConnection(connection) if check_log_queries(config) else connection
     # Resolved once here, so code that needs the user model (authentication) gets a class, as upstream did.
-    config.USER_MODEL = resolve_user_model(config.USER_MODEL)
+    config["USER_MODEL"] = resolve_user_model(config.USER_MODEL)
 
 
 @hookimpl

@@ -17,15 +17,20 @@ from panther.db.filters import NoMatch, merge_filter, prepare_filter
 from panther.db.layout import Layout, layout_of
 from panther.db.updates import prepare_update
 from panther.exceptions import DatabaseError, NotFoundAPIError
+from pydantic import BaseModel
 
 if TYPE_CHECKING:
     from panther.db.engines.base import BaseDatabaseConnection, Filter
 
 
-class Query:
-    """Mixed into ``Model``: class-level queries return models (or a ``Cursor``), instance methods change one."""
+class Query(BaseModel):
+    """The base of ``Model``: class-level queries return models (or a ``Cursor``), instance methods change one.
 
-    id: str | None
+    It declares no field; ``Model`` adds ``id``.
+    """
+
+    if TYPE_CHECKING:  # declared by Model; here only for the type checker
+        id: str | None
 
     # --- helpers ------------------------------------------------------------------------------------------------
 
@@ -35,7 +40,7 @@ class Query:
     ) -> Filter | None:
         """The engine filter, or ``None`` when it cannot match anything."""
         try:
-            return prepare_filter(layout_of(cls), connection, merge_filter(_filter, kwargs))  # type: ignore[arg-type]
+            return prepare_filter(layout_of(cls), connection, merge_filter(_filter, kwargs))
         except NoMatch:
             return None
 
@@ -46,7 +51,7 @@ class Query:
         if layout.references:
             # References given by id (`author=user.id`) are loaded, one query per field for all the documents.
             await resolve_references(layout, documents, connection)
-        return [cls.model_validate(document) for document in documents]  # type: ignore[attr-defined]
+        return [cls.model_validate(document) for document in documents]
 
     # --- reading ------------------------------------------------------------------------------------------------
 
@@ -56,8 +61,8 @@ class Query:
         query = cls._query(db, _filter, kwargs)
         if query is None:
             return None
-        doc = await db.find_one(layout_of(cls).collection, query)  # type: ignore[arg-type]
-        return None if doc is None else await load_one(cls, doc, db)  # type: ignore[arg-type, type-var]
+        doc = await db.find_one(layout_of(cls).collection, query)
+        return None if doc is None else await load_one(cls, doc, db)
 
     @classmethod
     async def find_one_or_raise(cls, _filter: Mapping[str, Any] | None = None, /, **kwargs: Any) -> Self:
@@ -68,13 +73,13 @@ class Query:
         return found
 
     @classmethod
-    async def find(cls, _filter: Mapping[str, Any] | None = None, /, **kwargs: Any) -> Cursor[Self]:  # type: ignore[type-var]
+    async def find(cls, _filter: Mapping[str, Any] | None = None, /, **kwargs: Any) -> Cursor[Self]:
         """A lazy ``Cursor`` over the matches (``sort``, ``skip``, ``limit``, ``async for``, ``to_list()``)."""
         db = connection()
-        return Cursor(cls, db, merge_filter(_filter, kwargs), cls._query(db, _filter, kwargs))  # type: ignore[arg-type]
+        return Cursor(cls, db, merge_filter(_filter, kwargs), cls._query(db, _filter, kwargs))
 
     @classmethod
-    async def all(cls) -> Cursor[Self]:  # type: ignore[type-var]
+    async def all(cls) -> Cursor[Self]:
         return await cls.find()
 
     @classmethod
@@ -84,8 +89,8 @@ class Query:
         query = cls._query(db, _filter, kwargs)
         if query is None:
             return None
-        doc = await db.first(layout_of(cls).collection, query)  # type: ignore[arg-type]
-        return None if doc is None else await load_one(cls, doc, db)  # type: ignore[arg-type, type-var]
+        doc = await db.first(layout_of(cls).collection, query)
+        return None if doc is None else await load_one(cls, doc, db)
 
     @classmethod
     async def last(cls, _filter: Mapping[str, Any] | None = None, /, **kwargs: Any) -> Self | None:
@@ -94,25 +99,25 @@ class Query:
         query = cls._query(db, _filter, kwargs)
         if query is None:
             return None
-        doc = await db.last(layout_of(cls).collection, query)  # type: ignore[arg-type]
-        return None if doc is None else await load_one(cls, doc, db)  # type: ignore[arg-type, type-var]
+        doc = await db.last(layout_of(cls).collection, query)
+        return None if doc is None else await load_one(cls, doc, db)
 
     @classmethod
     async def count(cls, _filter: Mapping[str, Any] | None = None, /, **kwargs: Any) -> int:
         db = connection()
         query = cls._query(db, _filter, kwargs)
-        return 0 if query is None else await db.count(layout_of(cls).collection, query)  # type: ignore[arg-type]
+        return 0 if query is None else await db.count(layout_of(cls).collection, query)
 
     @classmethod
     async def exists(cls, _filter: Mapping[str, Any] | None = None, /, **kwargs: Any) -> bool:
         db = connection()
         query = cls._query(db, _filter, kwargs)
-        return query is not None and await db.find_one(layout_of(cls).collection, query) is not None  # type: ignore[arg-type]
+        return query is not None and await db.find_one(layout_of(cls).collection, query) is not None
 
     @classmethod
     async def aggregate(cls, pipeline: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
         """Run a MongoDB aggregation pipeline on the collection; returns raw documents (PantherDB: an error)."""
-        return await connection().aggregate(layout_of(cls).collection, pipeline)  # type: ignore[arg-type]
+        return await connection().aggregate(layout_of(cls).collection, pipeline)
 
     # --- writing ------------------------------------------------------------------------------------------------
 
@@ -120,18 +125,18 @@ class Query:
     async def insert_one(cls, _document: Mapping[str, Any] | None = None, /, **kwargs: Any) -> Self:
         """Validate, store and return a new model (with its ``id``)."""
         db = connection()
-        layout = layout_of(cls)  # type: ignore[arg-type]
+        layout = layout_of(cls)
         (obj,) = await cls._validate_new(db, layout, [merge_filter(_document, kwargs)])
-        doc = await to_document(obj, layout, db)  # type: ignore[arg-type]
+        doc = await to_document(obj, layout, db)
         obj.id = str(await db.insert_one(layout.collection, doc))
         return obj
 
     @classmethod
     async def insert_many(cls, documents: Iterable[Mapping[str, Any]]) -> list[Self]:
         db = connection()
-        layout = layout_of(cls)  # type: ignore[arg-type]
+        layout = layout_of(cls)
         objs = await cls._validate_new(db, layout, [merge_filter(document, {}) for document in documents])
-        docs = [await to_document(obj, layout, db) for obj in objs]  # type: ignore[arg-type]
+        docs = [await to_document(obj, layout, db) for obj in objs]
         for obj, new_id in zip(objs, await db.insert_many(layout.collection, docs), strict=True):
             obj.id = str(new_id)
         return objs
@@ -143,8 +148,8 @@ class Query:
         """Update the first match; returns how many matched (0 or 1). Plain keys are set, ``$`` operators pass."""
         db = connection()
         query = cls._query(db, _filter, {})
-        layout = layout_of(cls)  # type: ignore[arg-type]
-        update = await prepare_update(cls, layout, db, {**(_update or {}), **kwargs})  # type: ignore[arg-type]
+        layout = layout_of(cls)
+        update = await prepare_update(cls, layout, db, {**(_update or {}), **kwargs})
         return 0 if query is None else await db.update_one(layout.collection, query, update.engine_update)
 
     @classmethod
@@ -154,21 +159,21 @@ class Query:
         """Update every match; returns how many matched (like ``update_one``)."""
         db = connection()
         query = cls._query(db, _filter, {})
-        layout = layout_of(cls)  # type: ignore[arg-type]
-        update = await prepare_update(cls, layout, db, {**(_update or {}), **kwargs})  # type: ignore[arg-type]
+        layout = layout_of(cls)
+        update = await prepare_update(cls, layout, db, {**(_update or {}), **kwargs})
         return 0 if query is None else await db.update_many(layout.collection, query, update.engine_update)
 
     @classmethod
     async def delete_one(cls, _filter: Mapping[str, Any] | None = None, /, **kwargs: Any) -> bool:
         db = connection()
         query = cls._query(db, _filter, kwargs)
-        return query is not None and await db.delete_one(layout_of(cls).collection, query) > 0  # type: ignore[arg-type]
+        return query is not None and await db.delete_one(layout_of(cls).collection, query) > 0
 
     @classmethod
     async def delete_many(cls, _filter: Mapping[str, Any] | None = None, /, **kwargs: Any) -> int:
         db = connection()
         query = cls._query(db, _filter, kwargs)
-        return 0 if query is None else await db.delete_many(layout_of(cls).collection, query)  # type: ignore[arg-type]
+        return 0 if query is None else await db.delete_many(layout_of(cls).collection, query)
 
     @classmethod
     async def find_one_or_insert(cls, _filter: Mapping[str, Any] | None = None, /, **kwargs: Any) -> tuple[Self, bool]:
@@ -177,19 +182,19 @@ class Query:
         With a unique index on the filtered fields (MongoDB), concurrent calls insert one document only.
         """
         db = connection()
-        layout = layout_of(cls)  # type: ignore[arg-type]
+        layout = layout_of(cls)
         data = merge_filter(_filter, kwargs)
         query = cls._query(db, data, {})
         if query is not None:
             found = await db.find_one(layout.collection, query)
             if found is not None:
-                return await load_one(cls, found, db), False  # type: ignore[arg-type, type-var]
+                return await load_one(cls, found, db), False
         (obj,) = await cls._validate_new(db, layout, [dict(data)])
-        doc = await to_document(obj, layout, db)  # type: ignore[arg-type]
+        doc = await to_document(obj, layout, db)
         own = query if query is not None else {"_id": doc.get("_id")}
         stored, created = await db.find_one_or_insert(layout.collection, own, doc)
         if not created:
-            return await load_one(cls, stored, db), False  # type: ignore[arg-type, type-var]
+            return await load_one(cls, stored, db), False
         obj.id = str(stored["_id"])
         return obj, True
 
@@ -203,8 +208,8 @@ class Query:
     async def save(self) -> None:
         """Insert the model (no ``id`` yet) or write all its fields to its document."""
         db = connection()
-        layout = layout_of(type(self))  # type: ignore[arg-type]
-        doc = await to_document(self, layout, db)  # type: ignore[arg-type]
+        layout = layout_of(type(self))
+        doc = await to_document(self, layout, db)
         if self.id is None:
             self.id = str(await db.insert_one(layout.collection, doc))
             return
@@ -219,8 +224,8 @@ class Query:
     async def update(self, _update: Mapping[str, Any] | None = None, /, **kwargs: Any) -> None:
         """Update this model's document and the model itself (reloaded only when ``$`` operators were used)."""
         db = connection()
-        layout = layout_of(type(self))  # type: ignore[arg-type]
-        update = await prepare_update(type(self), layout, db, {**(_update or {}), **kwargs})  # type: ignore[arg-type]
+        layout = layout_of(type(self))
+        update = await prepare_update(type(self), layout, db, {**(_update or {}), **kwargs})
         await db.update_one(layout.collection, self._own_filter(db), update.engine_update)
         if update.exact:
             for name, value in update.values.items():
@@ -230,14 +235,14 @@ class Query:
 
     async def delete(self) -> None:
         db = connection()
-        await db.delete_one(layout_of(type(self)).collection, self._own_filter(db))  # type: ignore[arg-type]
+        await db.delete_one(layout_of(type(self)).collection, self._own_filter(db))
 
     async def reload(self) -> None:
         """Read the model's fields again from its document (``NotFoundAPIError`` if it was deleted)."""
         db = connection()
-        doc = await db.find_one(layout_of(type(self)).collection, self._own_filter(db))  # type: ignore[arg-type]
+        doc = await db.find_one(layout_of(type(self)).collection, self._own_filter(db))
         if doc is None:
             raise NotFoundAPIError(detail=f"{type(self).__name__} Does Not Exist")
-        fresh = await load_one(type(self), doc, db)  # type: ignore[arg-type, type-var]
+        fresh = await load_one(type(self), doc, db)
         for name in type(fresh).model_fields:
             setattr(self, name, getattr(fresh, name))

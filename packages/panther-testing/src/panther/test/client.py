@@ -19,7 +19,8 @@ import orjson
 from panther.test import lifespan as lifespans
 from panther.test.cookies import CookieJar, parse_set_cookie
 from panther.test.encoding import FilesArg, FormArg, HeadersArg, QueryArg, encode_body, encode_headers, encode_query
-from panther.types import ASGIApp, Message
+from panther.test.lifespan import AnyASGIApp
+from panther.types import Message
 
 __all__ = ["APIClient", "ClientResponse", "ResponseHeaders"]
 
@@ -123,7 +124,7 @@ class APIClient:
 
     def __init__(
         self,
-        app: ASGIApp,
+        app: AnyASGIApp,
         *,
         headers: HeadersArg | None = None,
         cookies: Mapping[str, str] | None = None,
@@ -312,7 +313,7 @@ def override_headers(defaults: Headers, given: Headers) -> Headers:
     return [header for header in defaults if header[0] not in names] + given
 
 
-async def _exchange(app: ASGIApp, scope: dict[str, Any], body: bytes) -> ClientResponse:
+async def _exchange(app: AnyASGIApp, scope: dict[str, Any], body: bytes) -> ClientResponse:
     """Run the app for one request; ``http.disconnect`` is only ever received once the response is complete."""
     request_sent = False
     complete = asyncio.Event()

@@ -11,7 +11,7 @@ import time
 from collections.abc import Iterable, Iterator, MutableMapping
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
-from http.cookies import _unquote  # type: ignore[attr-defined]
+from http.cookies import _unquote
 
 __all__ = ["CookieJar", "SetCookie", "parse_set_cookie"]
 

@@ -6,7 +6,7 @@ import mimetypes
 import os
 import uuid
 from collections.abc import Callable, Iterable, Mapping
-from typing import IO, Any, TypeAlias
+from typing import IO, Any, TypeAlias, cast
 from urllib.parse import urlencode
 
 __all__ = [
@@ -24,8 +24,9 @@ __all__ = [
 FileContent: TypeAlias = bytes | str | IO[bytes]
 #: ``content``, ``(file_name, content)`` or ``(file_name, content, content_type)``.
 FileSpec: TypeAlias = FileContent | tuple[str | None, FileContent] | tuple[str | None, FileContent, str | None]
-#: ``{"field": spec}`` (a list of specs repeats the field) or ``[("field", spec), ...]``.
-FilesArg: TypeAlias = Mapping[str, FileSpec | list[FileSpec]] | Iterable[tuple[str, FileSpec]]
+#: ``{"field": FileSpec}`` (a list of specs repeats the field) or ``[("field", FileSpec), ...]``. The values are
+#: typed ``Any``: type checkers cannot infer a mixed dict literal against the precise union.
+FilesArg: TypeAlias = Mapping[str, Any] | Iterable[tuple[str, Any]]
 #: ``{"field": value}`` (a list repeats the field) or ``[("field", value), ...]``.
 FormArg: TypeAlias = Mapping[str, Any] | Iterable[tuple[str, Any]]
 QueryArg: TypeAlias = Mapping[str, Any] | Iterable[tuple[str, Any]] | str | bytes
@@ -38,11 +39,11 @@ def _pairs(
     source: Mapping[str, Any] | Iterable[tuple[str, Any]], repeat: tuple[type, ...] = (list, tuple)
 ) -> list[tuple[str, Any]]:
     """Flatten ``{key: [a, b]}`` and ``[(key, value)]`` into one ``(key, value)`` pair per value."""
-    items = source.items() if isinstance(source, Mapping) else source
-    pairs = []
+    items: Iterable[tuple[str, Any]] = source.items() if isinstance(source, Mapping) else source
+    pairs: list[tuple[str, Any]] = []
     for key, value in items:
         if isinstance(value, repeat):
-            pairs.extend((key, item) for item in value)
+            pairs.extend((key, item) for item in cast("Iterable[Any]", value))
         else:
             pairs.append((key, value))
     return pairs
@@ -151,7 +152,7 @@ def _file_part(field: str, spec: FileSpec) -> tuple[str, str | None, str | None,
     if isinstance(spec, tuple):
         file_name, content = spec[0], spec[1]
         if len(spec) == 3:
-            content_type = spec[2]  # type: ignore[misc]
+            content_type = spec[2]
     else:
         content = spec
         file_name = getattr(content, "name", None)

@@ -10,11 +10,15 @@ from __future__ import annotations
 
 import asyncio
 import weakref
+from collections.abc import Awaitable, Callable
 from typing import Any
 
-from panther.types import ASGIApp, Message
+from panther.types import Message
 
-__all__ = ["Lifespan", "LifespanError", "acquire", "release", "shutdown_app"]
+#: Any ASGI app. Looser than ``panther.types.ASGIApp`` so that apps annotated with ``dict`` scopes type-check.
+AnyASGIApp = Callable[[Any, Any, Any], Awaitable[Any]]
+
+__all__ = ["AnyASGIApp", "Lifespan", "LifespanError", "acquire", "release", "shutdown_app"]
 
 
 class LifespanError(RuntimeError):
@@ -24,7 +28,7 @@ class LifespanError(RuntimeError):
 class Lifespan:
     """The lifespan protocol of one app, driven from a background task."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: AnyASGIApp) -> None:
         self.app = app
         #: The ASGI lifespan state; every request scope gets a shallow copy of it.
         self.state: dict[str, Any] = {}
@@ -88,7 +92,7 @@ class Lifespan:
 _running: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[Any, Lifespan]] = weakref.WeakKeyDictionary()
 
 
-async def acquire(app: ASGIApp) -> Lifespan:
+async def acquire(app: AnyASGIApp) -> Lifespan:
     """Start ``app`` (or join its running lifespan) for one client; pair with ``release``."""
     running = _running.setdefault(asyncio.get_running_loop(), {})
     lifespan = running.get(app)
@@ -122,7 +126,7 @@ async def release(lifespan: Lifespan) -> None:
     await lifespan.shutdown()
 
 
-async def shutdown_app(app: ASGIApp) -> None:
+async def shutdown_app(app: AnyASGIApp) -> None:
     """Shut ``app`` down even if clients still hold it (clients that were dropped without ``close()``)."""
     lifespan = _running.get(asyncio.get_running_loop(), {}).pop(app, None)
     if lifespan is not None:

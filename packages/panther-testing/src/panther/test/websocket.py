@@ -23,7 +23,8 @@ from panther.test import lifespan as lifespans
 from panther.test.client import CLIENT_ADDRESS, HOST, open_clients, override_headers, split_path
 from panther.test.cookies import CookieJar
 from panther.test.encoding import HeadersArg, QueryArg, encode_headers, encode_query
-from panther.types import ASGIApp, Message
+from panther.test.lifespan import AnyASGIApp
+from panther.types import Message
 
 __all__ = ["WebsocketClient", "WebsocketClosed", "WebsocketConnection", "WebsocketRejected"]
 
@@ -89,6 +90,9 @@ class WebsocketConnection:
         self._inbox.append(message)
         self._arrived.set()
 
+    async def _run(self) -> None:
+        await self.client.app(self.scope, self._app_receive, self._app_send)
+
     # --- Opening and closing ----------------------------------------------------------------------------------
 
     async def _start(self) -> None:
@@ -97,7 +101,7 @@ class WebsocketConnection:
         await self.client.startup()
         lifespan = self.client._lifespan
         self.scope["state"] = dict(lifespan.state) if lifespan is not None else {}
-        self._task = asyncio.create_task(self.client.app(self.scope, self._app_receive, self._app_send))
+        self._task = asyncio.create_task(self._run())
         self.client._connections.add(self)
         await self._to_app.put({"type": "websocket.connect"})
 
@@ -264,7 +268,7 @@ class WebsocketClient:
 
     def __init__(
         self,
-        app: ASGIApp,
+        app: AnyASGIApp,
         *,
         headers: HeadersArg | None = None,
         cookies: Mapping[str, str] | CookieJar | None = None,

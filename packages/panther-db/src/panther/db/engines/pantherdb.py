@@ -99,10 +99,12 @@ class PantherDBConnection(BaseDatabaseConnection):
         limit: int = 0,
         batch_size: int | None = None,
     ) -> AsyncIterator[list[Document]]:
-        # The engine answers from memory in one call; batching it would only add round trips to its worker.
+        # One call to the engine (it answers from memory; more calls would only add round trips to its worker),
+        # handed out in batches so that references are still loaded batch by batch.
         docs = await self._db.find(collection, filter, sort=sort, skip=skip, limit=limit or None)
-        if docs:
-            yield docs
+        step = batch_size or len(docs) or 1
+        for start in range(0, len(docs), step):
+            yield docs[start : start + step]
 
     async def count(self, collection: str, filter: Filter) -> int:
         return await self._db.count(collection, filter)

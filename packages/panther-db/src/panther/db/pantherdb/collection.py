@@ -138,4 +138,3 @@ class Collection:
 def derived_id(collection: str, position: int) -> str:
     """An ``_id`` for a snapshot document that has none: the same in every process that reads the file."""
     return hashlib.blake2b(f"{collection}\0{position}".encode(), digest_size=12).hexdigest()
-

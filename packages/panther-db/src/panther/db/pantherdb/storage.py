@@ -9,7 +9,7 @@ from panther.exceptions import DatabaseError
 
 try:
     import fcntl
-except ImportError:  # pragma: no cover - Windows: fall back to filelock (exclusive locks only)
+except ImportError:  # pragma: no cover - Windows
     fcntl = None  # type: ignore[assignment]
 
 
@@ -52,9 +52,10 @@ class Codec:
         from cryptography.fernet import InvalidToken
 
         try:
-            return self._fernet.decrypt(data)  # type: ignore[no-any-return]
+            plain: bytes = self._fernet.decrypt(data)
         except InvalidToken:
             return None
+        return plain
 
 
 def write_all(fd: int, data: bytes) -> None:
@@ -100,29 +101,21 @@ class FileLock:
     database locked.
     """
 
-    __slots__ = ("_fallback", "_fd", "path")
+    __slots__ = ("_fd", "path")
 
     def __init__(self, path: str) -> None:
+        if fcntl is None:  # pragma: no cover - Windows
+            # Also: Windows cannot rename over a file other processes hold open, which compaction does.
+            raise DatabaseError("PantherDB needs a POSIX system (Linux, macOS): it relies on flock(2)")
         self.path = path
         self._fd: int | None = None
-        self._fallback: Any = None
 
     def acquire(self, exclusive: bool) -> None:
-        if fcntl is None:  # pragma: no cover - Windows
-            if self._fallback is None:
-                import filelock
-
-                self._fallback = filelock.FileLock(self.path, thread_local=False)
-            self._fallback.acquire()
-            return
         if self._fd is None:
             self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o666)
         fcntl.flock(self._fd, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
 
     def release(self) -> None:
-        if fcntl is None:  # pragma: no cover - Windows
-            self._fallback.release()
-            return
         assert self._fd is not None
         fcntl.flock(self._fd, fcntl.LOCK_UN)
 

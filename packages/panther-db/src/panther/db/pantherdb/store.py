@@ -15,7 +15,6 @@ from itertools import islice
 from typing import Any, TypeVar
 
 import orjson
-
 from panther.db.pantherdb.collection import Collection, derived_id
 from panther.db.pantherdb.query import Document, Query, Update, clone, sort_documents
 from panther.db.pantherdb.storage import Codec, FileLock, atomic_write, write_all
@@ -76,15 +75,19 @@ class Store:
 
     def _refresh(self) -> None:
         """Catch up with the files: two ``stat`` calls when nothing changed, reading only new log records."""
-        snapshot, log = _stat(self.path), _stat(self.log_path)
-        snapshot_key = (snapshot.st_ino, snapshot.st_size, snapshot.st_mtime_ns) if snapshot else ()
-        if snapshot_key != self._snapshot_key or (log.st_ino if log else 0) != self._log_ino:
-            self._reload()
-        elif log is not None and log.st_size != self._log_size:
-            if log.st_size < self._log_offset:
+        try:
+            snapshot, log = _stat(self.path), _stat(self.log_path)
+            snapshot_key = (snapshot.st_ino, snapshot.st_size, snapshot.st_mtime_ns) if snapshot else ()
+            if snapshot_key != self._snapshot_key or (log.st_ino if log else 0) != self._log_ino:
                 self._reload()
-            else:
-                self._read_log(log.st_size)
+            elif log is not None and log.st_size != self._log_size:
+                if log.st_size < self._log_offset:
+                    self._reload()
+                else:
+                    self._read_log(log.st_size)
+        except BaseException:
+            self._forget()  # never work on half-read files: the next operation starts over (and fails the same way)
+            raise
 
     def _reload(self) -> None:
         self._forget()
@@ -188,7 +191,7 @@ class Store:
         return self._log_valid
 
     def _apply(self, record: dict[str, Any]) -> None:
-        op, name = record.get("op"), record.get("c")
+        op, name = record.get("op"), str(record.get("c"))
         collection = self.collections.get(name)
         if op == "insert":
             if collection is None:

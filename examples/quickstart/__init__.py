@@ -1,0 +1,1 @@
+"""The quickstart example: see README.md next to this file."""

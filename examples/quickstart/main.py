@@ -1,0 +1,62 @@
+"""Panther's quickstart: a template page, JSON, a path variable, a validated POST and a file download.
+
+From the repository root, ``hatch run example`` (or ``panther run examples.quickstart.main:app --reload``) serves it
+on http://127.0.0.1:8000; README.md next to this file lists requests to try.
+"""
+
+from panther import Panther, status
+from panther.app import API
+from panther.request import Request
+from panther.response import FileResponse, Response, TemplateResponse
+from pydantic import BaseModel, Field
+
+# Relative to this file's folder (the app's BASE_DIR), like every path below.
+TEMPLATES_DIR = "templates"
+
+
+class BookIn(BaseModel):
+    """A book to create; a body that doesn't fit is answered 400 with a message per field."""
+
+    title: str = Field(min_length=1, max_length=200)
+    author: str = Field(min_length=1, max_length=200)
+    pages: int = Field(gt=0)
+
+
+@API(methods=["GET"])
+async def index() -> TemplateResponse:
+    # The bio holds HTML typed by a user: templates are autoescaped, so the page shows it as text, never runs it.
+    user = {"name": "Ada", "bio": "<script>alert('hi')</script> writes <b>engines</b>"}
+    return TemplateResponse(name="index.html", context={"user": user, "books": ["Dune", "Solaris"]})
+
+
+@API(methods=["GET"])
+async def hello() -> dict[str, str]:
+    return {"message": "Hello, World!"}
+
+
+@API(methods=["GET"])
+async def user_detail(user_id: int) -> dict[str, object]:
+    # `user_id: int` makes Panther convert the path segment; `/users/abc/` is answered 400.
+    return {"id": user_id, "name": f"user-{user_id}"}
+
+
+@API(methods=["POST"], input_model=BookIn)
+async def create_book(request: Request) -> Response:
+    return Response(data=request.validated_data, status_code=status.HTTP_201_CREATED)
+
+
+@API(methods=["GET"])
+async def download() -> FileResponse:
+    # Streamed from disk with Content-Length, ETag and Range support; `filename=` makes browsers save it.
+    return FileResponse("files/hello.txt", filename="hello.txt")
+
+
+url_routing = {
+    "": index,
+    "hello": hello,
+    "users/<user_id>": user_detail,
+    "books": create_book,
+    "download": download,
+}
+
+app = Panther(__name__, configs=__name__, urls=url_routing)
