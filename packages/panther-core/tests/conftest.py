@@ -6,6 +6,7 @@ These tests must pass with no plugin installed, so they drive apps through a min
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -58,7 +59,10 @@ class ASGICaller:
         headers: Iterable[tuple[str, str]] | dict[str, str] = (),
         query_string: bytes = b"",
         disconnect: bool = False,
+        disconnect_after: int | None = None,
     ) -> Result:
+        """Send one request. ``disconnect`` drops the client while the body is sent; ``disconnect_after=n``
+        drops it once ``n`` response body messages were received."""
         chunks = [body] if isinstance(body, bytes) else list(body)
         if isinstance(headers, dict):
             headers = list(headers.items())
@@ -69,13 +73,21 @@ class ASGICaller:
         if disconnect:
             queue = [*queue[:1], {"type": "http.disconnect"}]
 
+        finished = asyncio.Event()
+
         async def receive() -> dict[str, Any]:
             if queue:
                 return queue.pop(0)
+            # Like a real server: the client is only "gone" once the response has been sent.
+            await finished.wait()
             return {"type": "http.disconnect"}
 
         async def send(message: dict[str, Any]) -> None:
             messages.append(message)
+            if message["type"] == "http.response.body":
+                bodies = sum(m["type"] == "http.response.body" for m in messages)
+                if not message.get("more_body", False) or bodies == disconnect_after:
+                    finished.set()
 
         scope = {
             "type": "http",

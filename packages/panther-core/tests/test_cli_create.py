@@ -96,6 +96,7 @@ def call_project(directory: Path, requests: list[list[Any]], autoload: bool = Fa
 
 
 class TestScaffold:
+    @pytest.mark.slow  # runs the generated app in a new interpreter
     def test_folder_layout_runs(self, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
         project = tmp_path / "shop"
         assert create(["shop", str(project), "--database", "none"]) == 0
@@ -124,6 +125,7 @@ class TestScaffold:
         assert set(answers[2][1]) == {"title", "author", "pages"}
         assert answers[3] == [404, {"detail": "Not Found"}]
 
+    @pytest.mark.slow  # runs the generated app in a new interpreter
     def test_single_file_runs(self, tmp_path: Path) -> None:
         assert create(["tiny", str(tmp_path), "--single-file", "--database", "none"]) == 0
         assert sorted(p.name for p in tmp_path.iterdir()) == [".env", ".gitignore", "main.py", "requirements.txt"]
@@ -161,6 +163,7 @@ class TestScaffold:
         if database == "pantherdb":
             assert '"path": BASE_DIR / "database.pdb"' in code
 
+    @pytest.mark.slow  # runs the generated app in a new interpreter
     @pytest.mark.parametrize("single_file", [False, True])
     def test_pantherdb_project_stores_books(self, tmp_path: Path, single_file: bool) -> None:
         pytest.importorskip("panther.db.plugin", reason="panther-db is not installed")

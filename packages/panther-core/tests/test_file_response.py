@@ -17,40 +17,6 @@ from panther.request import Request
 CONTENT = b"0123456789abcdefghij"  # 20 bytes
 
 
-def served(app: Any, disconnect_after: int | None = None) -> Any:
-    """Give ``app`` a real server's ``receive``: once the request body is read, it waits until the response is
-    complete (or, with ``disconnect_after``, until that many body messages were sent) before ``http.disconnect``.
-
-    The ``caller`` fixture answers ``http.disconnect`` as soon as the body is read, which a streaming response
-    rightly takes as a client that went away.
-    """
-
-    async def wrapper(scope: Any, receive: Any, send: Any) -> None:
-        finished = asyncio.Event()
-        sent_bodies = 0
-
-        async def server_receive() -> Any:
-            message = await receive()
-            if message["type"] == "http.disconnect":
-                await finished.wait()
-            return message
-
-        async def server_send(message: Any) -> None:
-            nonlocal sent_bodies
-            await send(message)
-            if message["type"] == "http.response.body":
-                sent_bodies += 1
-                if not message.get("more_body", False) or sent_bodies == disconnect_after:
-                    finished.set()
-
-        try:
-            await app(scope, server_receive, server_send)
-        finally:
-            finished.set()
-
-    return wrapper
-
-
 @API()
 async def serve(request: Request) -> FileResponse:
     query = request.query_params
@@ -79,7 +45,7 @@ def client(base: Path, caller: Any) -> Any:
     class Client:
         async def get(self, path: str, method: str = "GET", headers: dict[str, str] | None = None, **query: Any):
             query_string = "&".join(f"{key}={value}" for key, value in {"path": path, **query}.items())
-            return await caller(served(app)).request(
+            return await caller(app).request(
                 method, "/file", headers=headers or {}, query_string=query_string.encode()
             )
 
@@ -133,7 +99,9 @@ class TestFullFile:
     async def test_stops_reading_when_the_client_disconnects(self, base: Path, caller: Any) -> None:
         (base / "large.bin").write_bytes(b"x" * 100_000)
         app = Panther(__name__, configs={"BASE_DIR": base}, urls={"file": serve})
-        result = await caller(served(app, disconnect_after=2)).get("/file", query_string=b"path=large.bin&chunk=1000")
+        result = await caller(app).get(
+            "/file", query_string=b"path=large.bin&chunk=1000", disconnect_after=2
+        )
         bodies = [m for m in result.messages if m["type"] == "http.response.body"]
         assert 2 <= len(bodies) < 10
         assert bodies[-1]["more_body"] is True
@@ -166,7 +134,7 @@ class TestFullFile:
             return FileResponse("files/data.txt", headers={"Content-Type": "text/csv", "Cache-Control": "max-age=60"})
 
         app = Panther(__name__, configs={"BASE_DIR": base}, urls={"custom": custom})
-        result = await caller(served(app)).get("/custom")
+        result = await caller(app).get("/custom")
         assert result.header_list("content-type") == ["text/csv"]
         assert result.header("cache-control") == "max-age=60"
         assert result.body == CONTENT
@@ -325,8 +293,8 @@ async def test_relative_paths_start_at_base_dir_not_cwd(
 ) -> None:
     monkeypatch.chdir(tmp_path)  # secret.txt is in the cwd, outside BASE_DIR
     app = Panther(__name__, configs={"BASE_DIR": base}, urls={"file": serve})
-    assert (await caller(served(app)).get("/file", query_string=b"path=secret.txt")).status == 404
-    assert (await caller(served(app)).get("/file", query_string=b"path=files/data.txt")).body == CONTENT
+    assert (await caller(app).get("/file", query_string=b"path=secret.txt")).status == 404
+    assert (await caller(app).get("/file", query_string=b"path=files/data.txt")).body == CONTENT
 
 
 async def test_outside_an_app_paths_start_at_the_current_directory(base: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -27,8 +27,11 @@ PLAIN_BATCH_SIZE = 1000
 
 
 class Cursor(Generic[M]):
-    """Matching models of ``cls``. ``sort``/``skip``/``limit`` change the query (and return the cursor itself)
-    until it is read; reading twice reuses the first result."""
+    """Matching models of ``cls``. ``sort``/``skip``/``limit`` change the query and return the cursor itself.
+
+    ``to_list()`` keeps its result: later ``to_list()``, ``async for`` and indexing reuse it, and the query can no
+    longer change. Without it, each ``async for`` runs the query again, holding one batch at a time.
+    """
 
     __slots__ = ("_connection", "_limit", "_query", "_results", "_skip", "_sort", "cls", "filter")
 

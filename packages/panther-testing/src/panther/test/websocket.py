@@ -64,13 +64,14 @@ class WebsocketConnection:
         self.messages: list[Message] = []
         self.subprotocol: str | None = None
         self.response_headers: list[tuple[bytes, bytes]] = []
-        #: ``(code, reason)`` once the app closed the connection.
+        #: Set once the app closed the connection.
         self.close_code: int | None = None
         self.close_reason = ""
         self._to_app: asyncio.Queue[Message] = asyncio.Queue()
         self._inbox: deque[Message] = deque()  # sent by the app, not yet received by the test
         self._arrived = asyncio.Event()
-        self._disconnect: Message | None = None
+        self._disconnect: Message | None = None  # once the app has received it
+        self._closed_by_test = False
         self._task: asyncio.Task[None] | None = None
 
     # --- The app's side ---------------------------------------------------------------------------------------
@@ -154,9 +155,11 @@ class WebsocketConnection:
         return self.messages
 
     async def close(self, code: int = 1000, reason: str = "") -> None:
-        """Disconnect (if the app has not closed already) and wait for the app to return; its errors propagate."""
-        if self._task is None:
+        """Disconnect and wait for the app to return (cancelled after ``CLOSE_TIMEOUT`` seconds); its errors
+        propagate. After the app closed the connection, its close code is the one sent back, as servers do."""
+        if self._task is None or self._closed_by_test:
             return
+        self._closed_by_test = True
         if self._disconnect is None:
             await self._to_app.put({"type": "websocket.disconnect", "code": self.close_code or code, "reason": reason})
         await self._finish()
@@ -231,7 +234,7 @@ class WebsocketConnection:
             raise RuntimeError("The connection is not open: use `async with client.connect(...) as ws:`.")
         if self.close_code is not None:
             raise WebsocketClosed(self.close_code, self.close_reason)
-        if self._disconnect is not None:
+        if self._closed_by_test:
             raise RuntimeError("The connection was closed by the test.")
 
     def _record_close(self, message: Message) -> None:
