@@ -34,6 +34,7 @@ for source in ("packages/panther-core/src", "packages/panther-db/src"):
         sys.path.insert(0, str(ROOT / source))
 
 import orjson  # noqa: E402 - after the source tree is on the path, like the engine below
+
 from panther.db.pantherdb import PantherDB  # noqa: E402
 from panther.db.pantherdb.engine import Worker  # noqa: E402
 from panther.db.pantherdb.query import compile_filter, prepare_document  # noqa: E402

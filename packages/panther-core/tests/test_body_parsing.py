@@ -3,11 +3,12 @@
 import logging
 
 import pytest
+from pydantic import BaseModel
+
 from panther import Panther
 from panther.app import API
 from panther.file_handler import File
 from panther.request import Request
-from pydantic import BaseModel
 
 
 @API()

@@ -4,6 +4,7 @@ import datetime
 from http.cookies import SimpleCookie
 
 import pytest
+
 from panther import Panther
 from panther.app import API
 from panther.base_request import Headers

@@ -1,6 +1,7 @@
 """CORSMiddleware: allowed origins, Vary, credentials, preflight, and headers on error responses too."""
 
 import pytest
+
 from panther import Panther
 from panther.app import API
 from panther.exceptions import APIError, PantherError

@@ -9,13 +9,14 @@ import types
 from datetime import timedelta
 
 import pytest
+from pydantic import BaseModel
+
 from panther import Panther
 from panther.app import API, GenericAPI
 from panther.exceptions import AuthenticationAPIError, PantherError, ThrottlingAPIError
 from panther.plugins import hookimpl
 from panther.request import Request
 from panther.response import Response
-from pydantic import BaseModel
 
 
 def make_app(urls, configs=None, **kwargs):

@@ -3,6 +3,8 @@
 import logging
 
 import pytest
+from pydantic import BaseModel
+
 from panther import Panther, status
 from panther.app import API
 from panther.exceptions import (
@@ -25,7 +27,6 @@ from panther.exceptions import (
     WebsocketError,
 )
 from panther.request import Request
-from pydantic import BaseModel
 
 UPSTREAM_ERRORS = [
     (APIError, 500, "Internal Server Error"),

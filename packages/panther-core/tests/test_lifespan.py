@@ -7,6 +7,7 @@ import threading
 from contextlib import asynccontextmanager
 
 import pytest
+
 from panther import Panther
 from panther.events import Event
 from panther.plugins import hookimpl

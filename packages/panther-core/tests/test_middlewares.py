@@ -5,6 +5,7 @@ import sys
 import types
 
 import pytest
+
 from panther import Panther
 from panther.app import API, GenericAPI
 from panther.exceptions import PantherError

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 
 import pytest
+
 from panther import Panther
 from panther.app import API, GenericAPI
 from panther.base_request import Address, Headers

@@ -10,6 +10,8 @@ from pathlib import PurePosixPath
 
 import orjson
 import pytest
+from pydantic import BaseModel
+
 from panther import Panther
 from panther.app import API
 from panther.plugins import hookimpl
@@ -22,7 +24,6 @@ from panther.response import (
     Response,
     StreamingResponse,
 )
-from pydantic import BaseModel
 
 
 def app_for(handler, **kwargs):

@@ -3,6 +3,7 @@
 import types
 
 import pytest
+
 from panther import Panther
 from panther.app import API, GenericAPI
 from panther.exceptions import PantherError

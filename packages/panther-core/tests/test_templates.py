@@ -3,6 +3,7 @@
 from pathlib import Path
 
 import pytest
+
 from panther import Panther
 from panther.app import API
 from panther.response import TemplateResponse

@@ -19,6 +19,7 @@ import orjson
 import pytest
 import pytest_asyncio
 from cryptography.fernet import Fernet
+
 from panther.db.pantherdb import PantherDB
 from panther.db.pantherdb import store as store_module
 from panther.exceptions import DatabaseError

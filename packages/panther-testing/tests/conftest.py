@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-pytest_plugins = ["pytester"]
+# pytester comes from the root config's addopts (`-p pytester`).
 
 
 @pytest.fixture(autouse=True)

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Final
 
 import orjson
+
 from panther.exceptions import DatabaseError
 
 Document = dict[str, Any]

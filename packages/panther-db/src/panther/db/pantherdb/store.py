@@ -15,6 +15,7 @@ from itertools import islice
 from typing import Any, TypeVar
 
 import orjson
+
 from panther.db.pantherdb.collection import Collection, derived_id
 from panther.db.pantherdb.query import Document, Query, Update, clone, sort_documents
 from panther.db.pantherdb.storage import Codec, FileLock, atomic_write, write_all
