@@ -356,3 +356,58 @@ class TestMonitoring:
         assert len(lines) == 1
         assert lines[0].endswith(" | 499")
         assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
+
+
+class TestBodyInMiddlewares:
+    """Upstream read the body before the middlewares; middlewares written for it read ``request.data``."""
+
+    async def test_a_middleware_can_read_the_parsed_body(self, caller):
+        seen = []
+
+        class Audit(HTTPMiddleware):
+            async def __call__(self, request):
+                seen.append(request.data)
+                return await self.dispatch(request=request)
+
+        @API(methods=["POST"])
+        async def view(request: Request):
+            return {"echo": request.data}
+
+        client = caller(make_app([Audit], urls={"x": view}))
+        result = await client.post("/x", json_body={"a": 1})
+        assert result.json() == {"echo": {"a": 1}} and seen == [{"a": 1}]
+
+    async def test_a_bad_body_is_answered_after_the_middlewares_ran(self, caller):
+        class Stamp(HTTPMiddleware):
+            async def __call__(self, request):
+                assert request.body == b""  # the too-large body was not kept
+                response = await self.dispatch(request=request)
+                response.headers["X-Stamp"] = "1"
+                return response
+
+        @API(methods=["POST"])
+        async def view():
+            return {}
+
+        client = caller(make_app([Stamp], urls={"x": view}, MAX_REQUEST_BODY_SIZE=2))
+        result = await client.request("POST", "/x", body=b"too large")
+        assert result.status == 413 and result.header("x-stamp") == "1"
+
+
+async def test_uploaded_files_are_closed_after_the_response(caller):
+    kept = []
+
+    @API(methods=["POST"])
+    async def upload(request: Request):
+        kept.append(request.data["f"])
+        return {"size": request.data["f"].size}
+
+    body = (
+        b"--b\r\nContent-Disposition: form-data; name=\"f\"; filename=\"a.txt\"\r\n\r\nhello\r\n--b--\r\n"
+    )
+    app = Panther(__name__, configs={}, urls={"up": upload})
+    result = await caller(app).request(
+        "POST", "/up", body=body, headers={"content-type": "multipart/form-data; boundary=b"}
+    )
+    assert result.json() == {"size": 5}
+    assert kept[0].closed

@@ -276,6 +276,12 @@ class Panther:
         context = self.render_context
         response = None
         try:
+            # Read before the middlewares so they can use `request.data`, as in upstream Panther; a bad body
+            # becomes an error response inside the chain (with CORS headers and monitoring like any other).
+            await request.read_body()
+        except Exception as exc:  # ClientDisconnected too: it ends the request after the middlewares saw it
+            request.body_error = exc
+        try:
             response = await self._handle(request)
             if response is None:
                 raise TypeError(
@@ -304,9 +310,12 @@ class Panther:
                 await response.send_rendered(send, receive, body, context)
         except ClientDisconnected:
             return
+        finally:
+            if request.uploads:
+                request.close_uploads()
 
     async def _dispatch(self, request: Request) -> Response:
-        """Innermost handler: route, read the body, run the endpoint; errors become responses here so that
+        """Innermost handler: route, then run the endpoint; errors become responses here so that
         middlewares (CORS, monitoring) see them like any other response."""
         try:
             found = self.router.match(request.path)
@@ -315,10 +324,11 @@ class Panther:
             route, variables = found
             if variables:  # static routes all share one empty dict: keep the request's own
                 request.path_variables = variables
+            if request.body_error is not None:
+                raise request.body_error
             handler = route.handlers.get(request.method)
             if handler is None:
                 return self._no_handler(route, request)
-            await request.read_body()
             return await handler(request)
         except APIError as exc:
             return error_response(exc)

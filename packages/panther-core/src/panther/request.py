@@ -15,6 +15,7 @@ from panther.exceptions import (
     RequestEntityTooLargeAPIError,
     UnprocessableEntityError,
 )
+from panther.file_handler import File
 from panther.multipart import parse_content_type, parse_multipart, parse_urlencoded
 from panther.types import Receive, Scope, Send
 
@@ -31,7 +32,7 @@ class Request(BaseRequest):
     JSON (``application/json`` with parameters, ``+json`` types), form data, multipart (files become
     ``panther.file_handler.File``), otherwise the raw bytes."""
 
-    __slots__ = ("_body", "_data", "max_body_size", "method", "validated_data")
+    __slots__ = ("_body", "_data", "body_error", "max_body_size", "method", "uploads", "validated_data")
 
     def __init__(
         self,
@@ -47,6 +48,10 @@ class Request(BaseRequest):
         self._body: bytes = _NOT_READ
         self._data: Any = _NOT_READ
         self.max_body_size = max_body_size
+        # Set by the app when reading the body failed; raised after the middlewares ran so they see its response.
+        self.body_error: Exception | None = None
+        # Uploaded files of a multipart body, closed by the app once the response is sent.
+        self.uploads: list[Any] | None = None
 
     # --- Body ---------------------------------------------------------------------------------------------------
 
@@ -76,6 +81,7 @@ class Request(BaseRequest):
         if content_type is not None and content_type[:19].lower() == b"multipart/form-data":
             self._body = b""
             self._data = await parse_multipart(self._stream(limit), content_type.decode("latin-1"))
+            self.uploads = [value for _, value in self._data.multi_items() if isinstance(value, File)]
             return self._body
         # The same loop as `_stream`, inlined: an async generator per request costs more than the read itself.
         chunks: list[bytes] = []
@@ -112,9 +118,16 @@ class Request(BaseRequest):
             if not message.get("more_body", False):
                 return
 
+    def close_uploads(self) -> None:
+        """Close the spooled files of a multipart body (their temporary files are removed)."""
+        for upload in self.uploads or ():
+            upload.close()
+
     @property
     def body(self) -> bytes:
         if self._body is _NOT_READ:
+            if self.body_error is not None:  # the app answers the error; middlewares just see no body
+                return b""
             raise RuntimeError("The body has not been read yet: `await request.read_body()` first.")
         return self._body
 
