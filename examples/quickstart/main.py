@@ -1,17 +1,29 @@
-"""Panther's quickstart: a template page, JSON, a path variable, a validated POST and a file download.
+"""Panther's quickstart: a template page, JSON, a path variable, books stored in the embedded PantherDB (no server to
+install) and a file download.
 
 From the repository root, ``hatch run example`` (or ``panther run examples.quickstart.main:app --reload``) serves it
 on http://127.0.0.1:8000; README.md next to this file lists requests to try.
 """
 
+import os
+
 from panther import Panther, status
 from panther.app import API
 from panther.request import Request
 from panther.response import FileResponse, Response, TemplateResponse
+from panther.db import Model
 from pydantic import BaseModel, Field
 
 # Relative to this file's folder (the app's BASE_DIR), like every path below.
 TEMPLATES_DIR = "templates"
+# The embedded document database: one file, created on the first write. (MongoDB: {'class': 'mongodb', 'host': ...})
+DATABASE = {"engine": {"class": "pantherdb", "path": os.environ.get("QUICKSTART_DB", "database.pdb")}}
+
+
+class Book(Model):
+    title: str
+    author: str
+    pages: int
 
 
 class BookIn(BaseModel):
@@ -40,9 +52,17 @@ async def user_detail(user_id: int) -> dict[str, object]:
     return {"id": user_id, "name": f"user-{user_id}"}
 
 
-@API(methods=["POST"], input_model=BookIn)
-async def create_book(request: Request) -> Response:
-    return Response(data=request.validated_data, status_code=status.HTTP_201_CREATED)
+@API(methods=["GET", "POST"], input_model=BookIn)
+async def books(request: Request) -> Response:
+    if request.method == "POST":
+        book = await Book.insert_one(request.validated_data.model_dump())
+        return Response(data=book, status_code=status.HTTP_201_CREATED)
+    return Response(data=await Book.find())  # a cursor: read asynchronously before the response is sent
+
+
+@API(methods=["GET"])
+async def book_detail(book_id: str) -> Book:
+    return await Book.find_one_or_raise(id=book_id)  # an unknown id is answered 404
 
 
 @API(methods=["GET"])
@@ -55,7 +75,8 @@ url_routing = {
     "": index,
     "hello": hello,
     "users/<user_id>": user_detail,
-    "books": create_book,
+    "books": books,
+    "books/<book_id>": book_detail,
     "download": download,
 }
 
