@@ -3,11 +3,12 @@
 Each of them is installed in its own virtualenv; the harness imports this module there.
 """
 
+from pydantic import BaseModel
+
 from panther import Panther
 from panther.app import API
 from panther.request import Request
 from panther.response import Response
-from pydantic import BaseModel
 
 
 @API()

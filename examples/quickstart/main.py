@@ -7,12 +7,13 @@ on http://127.0.0.1:8000; README.md next to this file lists requests to try.
 
 import os
 
+from pydantic import BaseModel, Field
+
 from panther import Panther, status
 from panther.app import API
+from panther.db import Model
 from panther.request import Request
 from panther.response import FileResponse, Response, TemplateResponse
-from panther.db import Model
-from pydantic import BaseModel, Field
 
 # Relative to this file's folder (the app's BASE_DIR), like every path below.
 TEMPLATES_DIR = "templates"

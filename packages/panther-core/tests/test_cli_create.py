@@ -11,8 +11,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import panther
 import pytest
+
+import panther
 from panther.cli.create import main as create
 from panther.cli.main import main as cli
 

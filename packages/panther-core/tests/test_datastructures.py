@@ -5,6 +5,7 @@ import pickle
 
 import orjson
 import pytest
+
 from panther.datastructures import MultiDict, parse_query_string
 
 

@@ -7,9 +7,10 @@ from pathlib import Path
 
 import orjson
 import pytest
+from pydantic import BaseModel
+
 from panther.exceptions import UnsupportedMediaTypeAPIError
 from panther.file_handler import File, Image, safe_file_name
-from pydantic import BaseModel
 
 
 def _big_content(size: int) -> bytes:

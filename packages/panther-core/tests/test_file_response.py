@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from panther import Panther
 from panther.app import API
 from panther.file_response import FileResponse, parse_range
@@ -45,9 +46,7 @@ def client(base: Path, caller: Any) -> Any:
     class Client:
         async def get(self, path: str, method: str = "GET", headers: dict[str, str] | None = None, **query: Any):
             query_string = "&".join(f"{key}={value}" for key, value in {"path": path, **query}.items())
-            return await caller(app).request(
-                method, "/file", headers=headers or {}, query_string=query_string.encode()
-            )
+            return await caller(app).request(method, "/file", headers=headers or {}, query_string=query_string.encode())
 
     return Client()
 
@@ -99,9 +98,7 @@ class TestFullFile:
     async def test_stops_reading_when_the_client_disconnects(self, base: Path, caller: Any) -> None:
         (base / "large.bin").write_bytes(b"x" * 100_000)
         app = Panther(__name__, configs={"BASE_DIR": base}, urls={"file": serve})
-        result = await caller(app).get(
-            "/file", query_string=b"path=large.bin&chunk=1000", disconnect_after=2
-        )
+        result = await caller(app).get("/file", query_string=b"path=large.bin&chunk=1000", disconnect_after=2)
         bodies = [m for m in result.messages if m["type"] == "http.response.body"]
         assert 2 <= len(bodies) < 10
         assert bodies[-1]["more_body"] is True

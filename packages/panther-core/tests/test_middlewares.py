@@ -402,9 +402,7 @@ async def test_uploaded_files_are_closed_after_the_response(caller):
         kept.append(request.data["f"])
         return {"size": request.data["f"].size}
 
-    body = (
-        b"--b\r\nContent-Disposition: form-data; name=\"f\"; filename=\"a.txt\"\r\n\r\nhello\r\n--b--\r\n"
-    )
+    body = b'--b\r\nContent-Disposition: form-data; name="f"; filename="a.txt"\r\n\r\nhello\r\n--b--\r\n'
     app = Panther(__name__, configs={}, urls={"up": upload})
     result = await caller(app).request(
         "POST", "/up", body=body, headers={"content-type": "multipart/form-data; boundary=b"}

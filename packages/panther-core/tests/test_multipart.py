@@ -5,6 +5,7 @@ import random
 from collections.abc import AsyncIterator, Iterable
 
 import pytest
+
 from panther.datastructures import MultiDict
 from panther.exceptions import (
     BadRequestAPIError,

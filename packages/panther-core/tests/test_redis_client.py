@@ -37,8 +37,9 @@ async def test_client_is_shared_with_plugins_and_each_app_has_its_own(redis_url:
         def panther_configure(self, app: Panther) -> None:
             seen.append(app.redis)
 
-    db1 = Panther(__name__, configs={"REDIS": {"url": redis_url.rsplit("/", 1)[0] + "/1"}}, urls={}, plugins=[UsesRedis()])
-    db2 = Panther(__name__, configs={"REDIS": {"url": redis_url.rsplit("/", 1)[0] + "/2"}}, urls={}, plugins=[UsesRedis()])
+    server = redis_url.rsplit("/", 1)[0]
+    db1 = Panther(__name__, configs={"REDIS": {"url": f"{server}/1"}}, urls={}, plugins=[UsesRedis()])
+    db2 = Panther(__name__, configs={"REDIS": {"url": f"{server}/2"}}, urls={}, plugins=[UsesRedis()])
     assert seen == [db1.redis, db2.redis] and db1.redis is not db2.redis
     for app in (db1, db2):
         await app.startup()

@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 import pytest_asyncio
+
 from panther import Panther
 from panther.test import lifespan as lifespans
 

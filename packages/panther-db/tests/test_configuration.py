@@ -6,6 +6,7 @@ import sys
 
 import pytest
 from cryptography.fernet import Fernet
+
 from panther import Panther
 from panther.db import BaseUser, Model
 from panther.db.connections import MongoDBConnection, PantherDBConnection, db, redis

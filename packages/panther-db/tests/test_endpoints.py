@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import threading
 
+from pydantic import BaseModel
+
 from panther.app import API, GenericAPI
 from panther.db import Model, use_app
 from panther.response import Response
 from panther.test import APIClient
-from pydantic import BaseModel
 
 
 class Item(Model):

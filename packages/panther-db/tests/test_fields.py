@@ -8,10 +8,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from pydantic import BaseModel
+
 from panther.db import Model
 from panther.exceptions import BadRequestAPIError, DatabaseError
 from panther.file_handler import File, Image
-from pydantic import BaseModel
 
 
 class Address(BaseModel):

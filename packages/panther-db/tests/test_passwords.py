@@ -8,6 +8,7 @@ import os
 import threading
 
 import pytest
+
 from panther.db import BaseUser, passwords
 from panther.db.passwords import hash_password, make_password_hash, verify_password, verify_password_hash
 

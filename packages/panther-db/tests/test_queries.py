@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from panther.db import Cursor, Model
 from panther.exceptions import DatabaseError, NotFoundAPIError
 

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+
 from panther.app import API
 from panther.file_handler import File
 from panther.request import Request

@@ -9,8 +9,9 @@ from __future__ import annotations
 import socket
 from collections.abc import Iterator
 
-import panther.main  # noqa: F401 - imported once here, not again by every in-process run (they unload new modules)
 import pytest
+
+import panther.main  # noqa: F401 - imported once here, not again by every in-process run (they unload new modules)
 
 pytestmark = pytest.mark.filterwarnings("ignore::pytest.PytestAssertRewriteWarning")
 

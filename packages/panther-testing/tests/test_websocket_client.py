@@ -7,6 +7,7 @@ from typing import Any
 
 import orjson
 import pytest
+
 from panther.app import API
 from panther.plugins import hookimpl
 from panther.response import Cookie, Response

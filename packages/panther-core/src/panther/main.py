@@ -142,7 +142,9 @@ class Panther:
         try:
             ZoneInfo(str(config.TIMEZONE))
         except (ZoneInfoNotFoundError, ValueError):
-            raise PantherError(f"TIMEZONE {config.TIMEZONE!r} is not a known time zone (e.g. 'UTC', 'Asia/Tehran').") from None
+            raise PantherError(
+                f"TIMEZONE {config.TIMEZONE!r} is not a known time zone (e.g. 'UTC', 'Asia/Tehran')."
+            ) from None
 
     def _collect_urls(self, urls: Mapping[str, Any] | None) -> dict[str, Any]:
         if urls is None:

@@ -32,7 +32,9 @@ def create_client(settings: Mapping[str, Any]) -> Any:
     try:
         import redis.asyncio as aioredis
     except ImportError:
-        raise PantherError("REDIS is configured but `redis` is not installed: pip install 'panther-core[redis]'.") from None
+        raise PantherError(
+            "REDIS is configured but `redis` is not installed: pip install 'panther-core[redis]'."
+        ) from None
     options = {k: v for k, v in settings.items() if k != "class"}
     if settings.get("class", _LEGACY_CLASS) != _LEGACY_CLASS:
         raise PantherError(f"REDIS: unknown 'class' {settings['class']!r}; remove it.")

@@ -11,12 +11,13 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Awaitable, Mapping
 from typing import Any, Generic, Self, TypeVar, overload
 
+from pydantic import BaseModel
+
 from panther.db.documents import load_models
 from panther.db.engines.base import BaseDatabaseConnection, Filter, Sort
 from panther.db.filters import prepare_sort
 from panther.db.layout import layout_of
 from panther.exceptions import DatabaseError
-from pydantic import BaseModel
 
 M = TypeVar("M", bound=BaseModel)
 

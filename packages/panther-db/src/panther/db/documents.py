@@ -12,11 +12,12 @@ import asyncio
 from collections.abc import Iterable
 from typing import Any, TypeVar
 
+from pydantic import BaseModel
+
 from panther.db.engines.base import BaseDatabaseConnection, Document
 from panther.db.files import load_file, store_file
 from panther.db.layout import FieldPlan, Layout, layout_of
 from panther.exceptions import BadRequestAPIError, DatabaseError
-from pydantic import BaseModel
 
 M = TypeVar("M", bound=BaseModel)
 

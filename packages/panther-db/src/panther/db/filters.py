@@ -11,10 +11,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from pydantic import BaseModel
+
 from panther.db.engines.base import BaseDatabaseConnection, Filter, Sort
 from panther.db.layout import Layout
 from panther.exceptions import DatabaseError
-from pydantic import BaseModel
 
 _LOGICAL = ("$and", "$or", "$nor")
 

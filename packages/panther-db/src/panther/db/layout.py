@@ -11,8 +11,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any, Union, get_args, get_origin
 
-from panther.file_handler import File
 from pydantic import BaseModel
+
+from panther.file_handler import File
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 import pluggy
+
 from panther.db import hookspecs
 from panther.db.configuration import build_connection, check_log_queries, resolve_user_model
 from panther.db.cursor import Cursor

@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Self
 
+from pydantic import BaseModel
+
 from panther.db.context import connection
 from panther.db.cursor import Cursor
 from panther.db.documents import load_one, resolve_references, stored_id, to_document
@@ -17,7 +19,6 @@ from panther.db.filters import NoMatch, merge_filter, prepare_filter
 from panther.db.layout import Layout, layout_of
 from panther.db.updates import prepare_update
 from panther.exceptions import DatabaseError, NotFoundAPIError
-from pydantic import BaseModel
 
 if TYPE_CHECKING:
     from panther.db.engines.base import BaseDatabaseConnection, Filter

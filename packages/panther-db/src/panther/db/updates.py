@@ -11,11 +11,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from pydantic import BaseModel, TypeAdapter
+
 from panther.db.documents import field_value, stored_id
 from panther.db.engines.base import BaseDatabaseConnection, Document
 from panther.db.layout import FieldPlan, Layout
 from panther.exceptions import DatabaseError
-from pydantic import BaseModel, TypeAdapter
 
 _adapters: dict[tuple[type, str], TypeAdapter[Any]] = {}
 

@@ -16,6 +16,7 @@ from typing import Any, Self
 from urllib.parse import quote, unquote
 
 import orjson
+
 from panther.test import lifespan as lifespans
 from panther.test.cookies import CookieJar, parse_set_cookie
 from panther.test.encoding import FilesArg, FormArg, HeadersArg, QueryArg, encode_body, encode_headers, encode_query

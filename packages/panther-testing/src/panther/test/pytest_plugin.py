@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 import pytest
 import pytest_asyncio
+
 from panther.test import lifespan as lifespans
 from panther.test.client import APIClient, open_clients
 from panther.test.services import SERVICES, Service, in_ci, reachable

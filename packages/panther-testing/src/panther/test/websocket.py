@@ -19,6 +19,7 @@ from typing import Any, Self
 from urllib.parse import unquote
 
 import orjson
+
 from panther.test import lifespan as lifespans
 from panther.test.client import CLIENT_ADDRESS, HOST, open_clients, override_headers, split_path
 from panther.test.cookies import CookieJar
