@@ -189,6 +189,7 @@ class Run:
             "routing": {},
             "startup": {},
             "wire": {},
+            "inproc_wall_over_cpu": [],
         }
 
     # helpers -------------------------------------------------------------------------------------------------
@@ -263,9 +264,10 @@ class Run:
                 for batch in range(s.repeats):
                     _log(f"   batch {batch + 1}/{s.repeats}")
                     for worker, kind, endpoint_key, n in self._ordered(items, batch):
-                        ns = worker.call({"cmd": "run", "key": endpoint_key, "n": n})["ns"]
+                        answer = worker.call({"cmd": "run", "key": endpoint_key, "n": n})
                         bucket = self.results[kind].setdefault(worker.env.app.key, {})
-                        bucket.setdefault(endpoint_key, []).append(ns / n / 1000)
+                        bucket.setdefault(endpoint_key, []).append(answer["ns"] / n / 1000)
+                        self.results["inproc_wall_over_cpu"].append(answer["ns"] / max(1, answer["cpu_ns"]))
             finally:
                 for worker, _, _ in workers:
                     worker.close()

@@ -91,6 +91,7 @@ def _header(results: dict[str, Any]) -> list[str]:
         f"-c{s['connections']}`, {_count(s['wire_batches'], 'interleaved run')} of {s['wire_duration_s']:g} s per app "
         f"and endpoint (after a {s['wire_warmup_s']:g} s warm-up), median shown",
         f"- Startup and memory: {_count(s['startup_runs'], 'fresh interpreter')} per app, median shown",
+        *_load_line(results),
         f"- Total run time: {meta.get('duration_s', '?')} s",
         "",
         "**vs raw** and **vs upstream** are relative speeds, one per endpoint in the order json / user / item: "
@@ -100,6 +101,18 @@ def _header(results: dict[str, Any]) -> list[str]:
         "",
     ]
     return lines
+
+
+def _load_line(results: dict[str, Any]) -> list[str]:
+    ratios = results.get("inproc_wall_over_cpu")
+    if not ratios:
+        return []
+    share = 1 - 1 / max(1.0, median(ratios))
+    return [
+        f"- Machine load: during a median in-process repeat the worker's core was used by something else "
+        f"{share * 100:.1f}% of the time (wall ÷ CPU time of the worker = {median(ratios):.3f}; "
+        f"worst repeat {max(ratios):.2f})"
+    ]
 
 
 def _commit(meta: dict[str, Any]) -> str:

@@ -62,6 +62,10 @@ class Config:
     Unknown UPPERCASE attributes read as ``None``, as in upstream Panther.
     """
 
+    BASE_DIR: Path
+    MAX_REQUEST_BODY_SIZE: int | None
+    TIMEZONE: str
+
     def __init__(self, values: Mapping[str, Any] | None = None) -> None:
         self.__dict__.update(copy.deepcopy(CORE_DEFAULTS))
         if values:

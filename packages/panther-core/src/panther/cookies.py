@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import format_datetime
-from http.cookies import SimpleCookie, _unquote  # type: ignore[attr-defined]
+from http.cookies import SimpleCookie, _unquote
 from typing import Literal
 
 

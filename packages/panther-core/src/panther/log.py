@@ -22,9 +22,9 @@ def configure_logging(config: Config) -> None:
     for name, file in (("panther", config.LOG_FILE), ("monitoring", config.MONITORING_LOG_FILE)):
         logger = logging.getLogger(name)
         logger.setLevel(level)
-        for handler in [h for h in logger.handlers if getattr(h, _MARK, False)]:
-            logger.removeHandler(handler)
-            handler.close()
+        for ours in [h for h in logger.handlers if getattr(h, _MARK, False)]:
+            logger.removeHandler(ours)
+            ours.close()
         handler: logging.Handler
         if file:
             path = Path(file)

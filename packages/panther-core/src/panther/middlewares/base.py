@@ -43,7 +43,7 @@ class WebsocketMiddleware:
 def build_chain(handler: Callable[..., Any], middlewares: Sequence[type], app: Panther | None) -> Any:
     """Wrap ``handler`` in ``middlewares`` (first = outermost) and return the outermost callable."""
     for middleware in reversed(middlewares):
-        parameters = inspect.signature(middleware.__init__).parameters
+        parameters = inspect.signature(middleware).parameters
         accepts_app = "app" in parameters or any(p.kind is p.VAR_KEYWORD for p in parameters.values())
         handler = middleware(dispatch=handler, app=app) if accepts_app else middleware(dispatch=handler)
     return handler
