@@ -267,7 +267,7 @@ class Run:
                         answer = worker.call({"cmd": "run", "key": endpoint_key, "n": n})
                         bucket = self.results[kind].setdefault(worker.env.app.key, {})
                         bucket.setdefault(endpoint_key, []).append(answer["ns"] / n / 1000)
-                        self.results["inproc_wall_over_cpu"].append(answer["ns"] / max(1, answer["cpu_ns"]))
+                        self.results["inproc_wall_over_cpu"].append(answer["wall_over_cpu"])
             finally:
                 for worker, _, _ in workers:
                     worker.close()
