@@ -12,5 +12,5 @@ def test_unknown_plugin_fails() -> None:
 
 def test_wrong_module_fails() -> None:
     pytest.importorskip("panther.db", reason="needs an installed plugin to compare against")
-    with pytest.raises(AssertionError, match="expected 'panther.elsewhere'"):
+    with pytest.raises(AssertionError, match=r"expected 'panther\.elsewhere'"):
         assert_plugin_installed("db", "panther.elsewhere")
