@@ -6,6 +6,7 @@ Everything is read lazily from the ASGI scope, so a request pays only for what i
 from __future__ import annotations
 
 from collections.abc import Iterator
+from functools import cached_property
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from panther.cookies import parse_cookie_header
@@ -100,50 +101,40 @@ class Headers:
 
 
 class BaseRequest:
-    """The parts of an HTTP request or WebSocket connection that come from the ASGI scope."""
+    """The parts of an HTTP request or WebSocket connection that come from the ASGI scope.
 
-    __slots__ = (
-        "__dict__",  # lets middlewares and plugins attach their own attributes
-        "_cookies",
-        "_headers",
-        "_query_params",
-        "app",
-        "asgi_receive",
-        "asgi_send",
-        "path_variables",
-        "scope",
-        "user",
-    )
+    Only the scope and the ASGI callables are set per request; everything else is computed on first use and cached
+    in the instance ``__dict__`` (or read from a class-level default), so a request pays only for what it uses.
+    """
+
+    __slots__ = ("__dict__", "app", "asgi_receive", "asgi_send", "scope")
+
+    # Class-level defaults, replaced per instance when set (they live in the instance __dict__ then).
+    user: Any = None
 
     def __init__(self, scope: Scope, receive: Receive, send: Send, app: Panther | None = None) -> None:
         self.scope = scope
         self.asgi_receive = receive
         self.asgi_send = send
         self.app = app
-        self.path_variables: dict[str, str] = {}
-        self.user: Any = None
-        self._headers: Headers | None = None
-        self._query_params: MultiDict[str] | None = None
-        self._cookies: dict[str, str] | None = None
 
-    @property
+    @cached_property
+    def path_variables(self) -> dict[str, str]:
+        """The raw path variables (the router sets them; a route without variables gets an empty dict)."""
+        return {}
+
+    @cached_property
     def headers(self) -> Headers:
-        if self._headers is None:
-            self._headers = Headers(self.scope.get("headers") or [])
-        return self._headers
+        return Headers(self.scope.get("headers") or [])
 
-    @property
+    @cached_property
     def query_params(self) -> MultiDict[str]:
         """Query parameters; a repeated key gives its last value, ``query_params.getlist(key)`` gives all."""
-        if self._query_params is None:
-            self._query_params = parse_query_string(self.scope.get("query_string", b""))
-        return self._query_params
+        return parse_query_string(self.scope.get("query_string", b""))
 
-    @property
+    @cached_property
     def cookies(self) -> dict[str, str]:
-        if self._cookies is None:
-            self._cookies = self.headers.get_cookies()
-        return self._cookies
+        return self.headers.get_cookies()
 
     @property
     def path(self) -> str:
@@ -169,7 +160,7 @@ class BaseRequest:
 
     def collect_path_variables(self, found_path: str) -> dict[str, str]:
         """Match ``found_path`` (``'user/<id>'``) against the request path and return the raw variables."""
-        variables = {}
+        variables: dict[str, str] = {}
         for pattern, value in zip(found_path.strip("/").split("/"), self.path.strip("/").split("/"), strict=False):
             if pattern.startswith("<") and pattern.endswith(">"):
                 variables[pattern[1:-1]] = value

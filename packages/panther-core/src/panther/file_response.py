@@ -136,6 +136,8 @@ class FileResponse(Response):
 
     # --- Response API -------------------------------------------------------------------------------------------
 
+    reads_request = True
+
     def prepare(self, request: Request) -> None:
         self._method = request.method
         self._request_headers = request.headers

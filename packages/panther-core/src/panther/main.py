@@ -257,11 +257,62 @@ class Panther:
     # --- ASGI ---------------------------------------------------------------------------------------------------
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return await self.handle_other(scope, receive, send)
+        # HTTP is handled here rather than in a method of its own: one coroutine less on every request.
         # Code without an app argument (models, plugins) finds this app through panther.context.current_app().
         token = _current_app.set(self)
+        request = Request(scope, receive, send, self, self._max_body_size)
         try:
-            if scope["type"] == "http":
-                return await self.handle_http(scope, receive, send)
+            try:
+                # Read before the middlewares so they can use `request.data`, as in upstream Panther; a bad body
+                # becomes an error response inside the chain (with CORS headers and monitoring like any other).
+                await request.read_body()
+            except Exception as exc:  # ClientDisconnected too: it ends the request after the middlewares saw it
+                request.body_error = exc
+            context = self.render_context
+            response = None
+            try:
+                response = await self._handle(request)
+                if response is None:
+                    raise TypeError(
+                        "An HTTP middleware returned None instead of a response: "
+                        "it must `return await self.dispatch(request=request)`."
+                    )
+                if response.reads_request:
+                    response.prepare(request)
+                body = response.render(context)
+            except ClientDisconnected:
+                return
+            except Exception as exc:  # raised by a middleware or while rendering
+                response, body = self._render_failure(response, exc)
+            if request.method == "HEAD":
+                await response.send_head(send, body)
+            else:
+                await response.send_rendered(send, receive, body, context)
+        except ClientDisconnected:
+            pass
+        finally:
+            _current_app.reset(token)
+            if request.uploads:
+                request.close_uploads()
+
+    def _render_failure(self, failed: Response | None, exc: Exception) -> tuple[Response, bytes | None]:
+        response = error_response(exc)
+        if failed is not None:
+            # Rendering failed after the middlewares ran: keep the CORS headers they added, or the browser hides
+            # even the 500 from the page.
+            response.headers.update(
+                (k, v)
+                for k, v in failed.headers.items()
+                if k.lower().startswith("access-control-") or k.lower() == "vary"
+            )
+        return response, response.render(self.render_context)
+
+    async def handle_other(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Lifespan, and scope types handled by plugins (``websocket``); an unhandled WebSocket is closed."""
+        token = _current_app.set(self)
+        try:
             handler = self.scope_handlers.get(scope["type"])
             if handler is not None:
                 return await handler(scope, receive, send)
@@ -272,49 +323,6 @@ class Panther:
                 await send({"type": "websocket.close", "code": 1000})
         finally:
             _current_app.reset(token)
-
-    async def handle_http(self, scope: Scope, receive: Receive, send: Send) -> None:
-        request = Request(scope, receive, send, self, self._max_body_size)
-        context = self.render_context
-        response = None
-        try:
-            # Read before the middlewares so they can use `request.data`, as in upstream Panther; a bad body
-            # becomes an error response inside the chain (with CORS headers and monitoring like any other).
-            await request.read_body()
-        except Exception as exc:  # ClientDisconnected too: it ends the request after the middlewares saw it
-            request.body_error = exc
-        try:
-            response = await self._handle(request)
-            if response is None:
-                raise TypeError(
-                    "An HTTP middleware returned None instead of a response: "
-                    "it must `return await self.dispatch(request=request)`."
-                )
-            response.prepare(request)
-            body = response.render(context)
-        except ClientDisconnected:
-            return
-        except Exception as exc:  # raised by a middleware or while rendering
-            failed, response = response, error_response(exc)
-            if failed is not None:
-                # Rendering failed after the middlewares ran: keep the CORS headers they added, or the browser
-                # hides even the 500 from the page.
-                response.headers.update(
-                    (k, v)
-                    for k, v in failed.headers.items()
-                    if k.lower().startswith("access-control-") or k.lower() == "vary"
-                )
-            body = response.render(context)
-        try:
-            if request.method == "HEAD":
-                await response.send_head(send, body)
-            else:
-                await response.send_rendered(send, receive, body, context)
-        except ClientDisconnected:
-            return
-        finally:
-            if request.uploads:
-                request.close_uploads()
 
     async def _dispatch(self, request: Request) -> Response:
         """Innermost handler: route, then run the endpoint; errors become responses here so that

@@ -141,11 +141,35 @@ def build_kwargs_factory(
     casts.extend((name, None) for name in missing)
     if not request_names and not casts:
         return None
-    request_only = not casts and len(request_names) == 1 and request_names[0]
+    return _kwargs_builder(tuple(casts), tuple(request_names))
+
+
+def _kwargs_builder(
+    casts: tuple[tuple[str, Callable[[str], Any] | None], ...], request_names: tuple[str, ...]
+) -> Callable[[Request], dict[str, Any]]:
+    # The two shapes almost every endpoint has get a builder of their own: this runs for every request.
+    if not casts and len(request_names) == 1:
+        (request_name,) = request_names
+
+        def request_only(request: Request) -> dict[str, Any]:
+            return {request_name: request}
+
+        return request_only
+    if len(casts) == 1 and not request_names:
+        ((name, cast),) = casts
+        if cast is None:
+
+            def one_raw_variable(request: Request) -> dict[str, Any]:
+                return {name: request.path_variables[name]}
+
+            return one_raw_variable
+
+        def one_variable(request: Request) -> dict[str, Any]:
+            return {name: cast(request.path_variables[name])}
+
+        return one_variable
 
     def kwargs(request: Request) -> dict[str, Any]:
-        if request_only:
-            return {request_only: request}
         values = request.path_variables
         result = {name: (cast(values[name]) if cast else values[name]) for name, cast in casts}
         for name in request_names:
@@ -219,7 +243,7 @@ def _compile(
     output_model = options.output_model
 
     if not (auth or permissions or throttle or input_model or cache or output_model):
-        handler = _plain_handler(call)
+        handler = _plain_handler(func, owner, kwargs)
     else:
         handler = _full_handler(call, auth, permissions, throttle, input_model, cache, output_model)
     if options.middlewares:
@@ -281,17 +305,47 @@ def _make_call(
     return call_sync
 
 
-def _plain_handler(call: Callable[[Request], Awaitable[Any]]) -> Handler:
+#: What an endpoint returns most of the time: wrapped in a Response with no other step.
+_PLAIN_DATA = frozenset((dict, list, str, int, float, bool, type(None), bytes, tuple))
+
+
+def _plain_handler(
+    func: Callable[..., Any], owner: type | None, kwargs: Callable[[Request], dict[str, Any]] | None
+) -> Handler:
+    """The handler of an endpoint that declares no pipeline step: call, then wrap (plus cursors and pagination)."""
+    if owner is None and inspect.iscoroutinefunction(func):
+        # The endpoint is awaited directly, without an intermediate `call` coroutine.
+        if kwargs is None:
+
+            async def handler_without_arguments(request: Request) -> Response:
+                result = await func()
+                return Response(result) if type(result) in _PLAIN_DATA else await _finish(result)
+
+            return handler_without_arguments
+
+        async def handler_with_arguments(request: Request) -> Response:
+            result = await func(**kwargs(request))
+            return Response(result) if type(result) in _PLAIN_DATA else await _finish(result)
+
+        return handler_with_arguments
+
+    call = _make_call(func, owner, kwargs)
+
     async def handler(request: Request) -> Response:
         result = await call(request)
-        if isinstance(result, Response):
-            result.data = await materialize(result.data)
-            if result.pagination is not None:
-                result.data = await result.pagination.template(result.data)
-            return result
-        return Response(await materialize(result))
+        return Response(result) if type(result) in _PLAIN_DATA else await _finish(result)
 
     return handler
+
+
+async def _finish(result: Any) -> Response:
+    """Wrap what an endpoint returned that is not plain data: a Response, a cursor, a model..."""
+    if isinstance(result, Response):
+        result.data = await materialize(result.data)
+        if result.pagination is not None:
+            result.data = await result.pagination.template(result.data)
+        return result
+    return Response(await materialize(result))
 
 
 def _full_handler(
@@ -314,6 +368,8 @@ def _full_handler(
             await throttle(request)
         if input_model is not None and request.method in _BODY_METHODS:
             request.validate_data(input_model)
+            # Validation that needs I/O finishes here, e.g. panther-db's ModelSerializer loading references by id.
+            request.validated_data = await materialize(request.validated_data)
         if cache is not None and request.method == "GET":
             cached = await cache.get(request)
             if cached is not None:
@@ -333,12 +389,13 @@ def _full_handler(
 
 
 async def materialize(data: Any) -> Any:
-    """Read data that can only be read asynchronously before it is rendered, e.g. a database cursor.
+    """Read data that can only be read asynchronously before it is used, e.g. a database cursor.
 
     Duck-typed: an object whose type has an async ``__panther_materialize__()`` is replaced by what that returns
     (panther-db's ``Cursor`` returns its list of models). Rendering runs inside orjson, which cannot await, so
     without this step such an object would have to be read synchronously — upstream did it with one thread and
-    one event loop per document.
+    one event loop per document. It also runs on the validated ``input_model`` instance and on each
+    ``output_model`` instance, whose validation may need the database too.
     """
     method = getattr(type(data), "__panther_materialize__", None)
     return data if method is None else await method(data)
@@ -367,7 +424,7 @@ async def _aiter(data: Any) -> Any:
 
 async def _serialize_one(output_model: type[BaseModel], item: Any) -> Any:
     source = item.model_dump() if isinstance(item, BaseModel) else item
-    instance = output_model.model_validate(source)
+    instance = await materialize(output_model.model_validate(source))
     # Python values (datetimes stay datetimes), as upstream gave `to_response`; the JSON encoder handles them.
     dumped = instance.model_dump()
     to_response = getattr(instance, "to_response", None)

@@ -32,7 +32,17 @@ class Request(BaseRequest):
     JSON (``application/json`` with parameters, ``+json`` types), form data, multipart (files become
     ``panther.file_handler.File``), otherwise the raw bytes."""
 
-    __slots__ = ("_body", "_data", "body_error", "max_body_size", "method", "uploads", "validated_data")
+    __slots__ = ("_body", "max_body_size", "method")
+
+    # Class-level defaults, replaced per instance when set.
+    validated_data: Any = None
+    #: Set by the app when reading the body failed; raised after the middlewares ran so they see its response.
+    body_error: Exception | None = None
+    #: Uploaded files of a multipart body, closed by the app once the response is sent.
+    uploads: list[Any] | None = None
+    _data: Any = _NOT_READ
+    # The raw Content-Type, picked out while the body is read (so validation needs no header parsing).
+    _content_type: Any = _NOT_READ
 
     def __init__(
         self,
@@ -42,16 +52,14 @@ class Request(BaseRequest):
         app: Panther | None = None,
         max_body_size: int | None = None,
     ) -> None:
-        super().__init__(scope, receive, send, app)
+        # BaseRequest.__init__ inlined: this runs for every request.
+        self.scope = scope
+        self.asgi_receive = receive
+        self.asgi_send = send
+        self.app = app
         self.method: str = scope["method"]
-        self.validated_data: Any = None
-        self._body: bytes = _NOT_READ
-        self._data: Any = _NOT_READ
         self.max_body_size = max_body_size
-        # Set by the app when reading the body failed; raised after the middlewares ran so they see its response.
-        self.body_error: Exception | None = None
-        # Uploaded files of a multipart body, closed by the app once the response is sent.
-        self.uploads: list[Any] | None = None
+        self._body: bytes = _NOT_READ
 
     # --- Body ---------------------------------------------------------------------------------------------------
 
@@ -63,6 +71,14 @@ class Request(BaseRequest):
         """
         if self._body is not _NOT_READ:
             return self._body
+        message = await self.asgi_receive()
+        if message["type"] != "http.request":
+            raise ClientDisconnected
+        first = message.get("body", b"")
+        complete = not message.get("more_body", False)
+        if complete and not first:  # most GETs: no body, nothing to check
+            self._body = b""
+            return self._body
         limit = self.max_body_size
         # The two headers needed here are picked from the raw list: building `self.headers` would decode every
         # header of every request, and most handlers never look at them.
@@ -73,41 +89,36 @@ class Request(BaseRequest):
                 declared = value
             elif name == b"content-type":
                 content_type = value
+        self._content_type = content_type
         if limit is not None and declared is not None:
             if not declared.isdigit():
                 raise BadRequestAPIError(detail="Invalid Content-Length header")
             if int(declared) > limit:
                 raise RequestEntityTooLargeAPIError
+        if limit is not None and len(first) > limit:
+            raise RequestEntityTooLargeAPIError
         if content_type is not None and content_type[:19].lower() == b"multipart/form-data":
             self._body = b""
-            self._data = await parse_multipart(self._stream(limit), content_type.decode("latin-1"))
-            self.uploads = [value for _, value in self._data.multi_items() if isinstance(value, File)]
+            rest = None if complete else self._stream(limit, len(first))
+            data = await parse_multipart(_chain(first, rest), content_type.decode("latin-1"))
+            self._data = data
+            self.uploads = [value for _, value in data.multi_items() if isinstance(value, File)]
             return self._body
-        # The same loop as `_stream`, inlined: an async generator per request costs more than the read itself.
-        chunks: list[bytes] = []
-        received = 0
-        receive = self.asgi_receive
-        while True:
-            message = await receive()
-            if message["type"] == "http.disconnect":
-                raise ClientDisconnected
-            chunk = message.get("body", b"")
-            if chunk:
-                received += len(chunk)
-                if limit is not None and received > limit:
-                    raise RequestEntityTooLargeAPIError
-                chunks.append(chunk)
-            if not message.get("more_body", False):
-                break
-        self._body = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+        if complete:
+            self._body = first
+            return first
+        chunks = [first]
+        async for chunk in self._stream(limit, len(first)):
+            chunks.append(chunk)
+        self._body = b"".join(chunks)
         return self._body
 
-    async def _stream(self, limit: int | None) -> AsyncIterator[bytes]:
-        received = 0
+    async def _stream(self, limit: int | None, received: int) -> AsyncIterator[bytes]:
+        """The rest of the body, chunk by chunk, after ``received`` bytes were read."""
         receive = self.asgi_receive
         while True:
             message = await receive()
-            if message["type"] == "http.disconnect":
+            if message["type"] != "http.request":
                 raise ClientDisconnected
             chunk = message.get("body", b"")
             if chunk:
@@ -155,7 +166,11 @@ class Request(BaseRequest):
         Malformed JSON → 400 ``{"detail": "Malformed JSON body: ..."}``; invalid fields → 400
         ``{"field.sub": "message"}``; a body that is neither JSON nor a form → 422.
         """
-        content_type = self.headers.get("content-type") or ""
+        raw = self._content_type
+        if raw is _NOT_READ:  # the body was empty, or read by someone else: look the header up
+            content_type = self.headers.get("content-type") or ""
+        else:
+            content_type = raw.decode("latin-1") if raw else ""
         try:
             if self._data is _NOT_READ and (
                 content_type == "application/json" or not content_type or _is_json(parse_content_type(content_type)[0])
@@ -172,6 +187,14 @@ class Request(BaseRequest):
             raise BadRequestAPIError(detail=validation_errors(exc)) from None
         self.validated_data = validated
         return validated
+
+
+async def _chain(first: bytes, rest: AsyncIterator[bytes] | None) -> AsyncIterator[bytes]:
+    if first:
+        yield first
+    if rest is not None:
+        async for chunk in rest:
+            yield chunk
 
 
 def _is_json(mime: str) -> bool:

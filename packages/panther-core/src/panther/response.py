@@ -77,7 +77,7 @@ class Response:
     content_type: str = "application/json"
     # The encoded header, computed once per class (see __init_subclass__) instead of once per response.
     _content_type_header: ClassVar[tuple[bytes, bytes]] = (b"content-type", b"application/json")
-    __slots__ = ("data", "headers", "pagination", "set_cookies", "status_code")
+    __slots__ = ("_cookies", "_headers", "data", "pagination", "status_code")
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -93,13 +93,37 @@ class Response:
     ) -> None:
         self.data = data
         self.status_code = status_code
-        self.headers: dict[str, str] = dict(headers) if headers else {}
         self.pagination = pagination
-        if isinstance(set_cookies, Cookie):
-            set_cookies = [set_cookies]
-        self.set_cookies: list[Cookie] = list(set_cookies) if set_cookies else []
+        # Headers and cookies are usually absent: their containers are created on first use.
+        self._headers: dict[str, str] | None = dict(headers) if headers else None
+        self._cookies: list[Cookie] | None = _cookie_list(set_cookies) if set_cookies else None
+
+    @property
+    def headers(self) -> dict[str, str]:
+        """Extra response headers (mutable)."""
+        if self._headers is None:
+            self._headers = {}
+        return self._headers
+
+    @headers.setter
+    def headers(self, value: Mapping[str, str]) -> None:
+        self._headers = dict(value)
+
+    @property
+    def set_cookies(self) -> list[Cookie]:
+        """Cookies to set (mutable)."""
+        if self._cookies is None:
+            self._cookies = []
+        return self._cookies
+
+    @set_cookies.setter
+    def set_cookies(self, value: Iterable[Cookie]) -> None:
+        self._cookies = list(value)
 
     # --- Rendering --------------------------------------------------------------------------------------------
+
+    #: Whether ``prepare(request)`` must be called before rendering (only responses that read request headers).
+    reads_request: ClassVar[bool] = False
 
     def prepare(self, request: Request) -> None:
         """Read what sending needs from the request, before ``render`` (nothing here; ``FileResponse`` reads the
@@ -123,15 +147,16 @@ class Response:
         headers = [self._content_type_header]
         if body_length is not None and self.status_code not in _NO_CONTENT:
             headers.append((_CONTENT_LENGTH, str(body_length).encode()))
-        if self.headers:
-            for name, value in self.headers.items():
+        if self._headers:
+            for name, value in self._headers.items():
                 lowered = name.lower()
                 if lowered == "content-type":
                     headers[0] = (_CONTENT_TYPE, str(value).encode("latin-1"))
                 elif lowered != "content-length":
                     headers.append((lowered.encode("latin-1"), str(value).encode("latin-1")))
-        for cookie in self.set_cookies:
-            headers.append((b"set-cookie", cookie.header_value().encode("latin-1")))
+        if self._cookies:
+            for cookie in self._cookies:
+                headers.append((b"set-cookie", cookie.header_value().encode("latin-1")))
         return headers
 
     @property
@@ -159,6 +184,10 @@ class Response:
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} status_code={self.status_code}>"
+
+
+def _cookie_list(cookies: Cookie | Iterable[Cookie]) -> list[Cookie]:
+    return [cookies] if isinstance(cookies, Cookie) else list(cookies)
 
 
 def _encoded_content_type(content_type: str) -> tuple[bytes, bytes]:

@@ -132,9 +132,23 @@ class Router(Generic[R]):
         if found is not None:
             return found
         segments = key.split("/") if key else []
-        result = _walk(self.tree, segments, 0)
+        # A greedy walk (static segment first, else the variable) finds almost every route; only when it dead-ends
+        # does the backtracking search run.
+        node = self.tree
+        result = None
+        for segment in segments:
+            child = node.static.get(segment)
+            if child is None:
+                child = node.variable if segment else None
+                if child is None:
+                    break
+            node = child
+        else:
+            result = node.route
         if result is None:
-            return None
+            result = _walk(self.tree, segments, 0)
+            if result is None:
+                return None
         route, variables = result
         return route, {name: segments[index] for index, name in variables}
 
