@@ -19,6 +19,9 @@ def configure_logging(config: Config) -> None:
         from panther.exceptions import PantherError
 
         raise PantherError(f"LOG_LEVEL {config.LOG_LEVEL!r} is not a logging level; use DEBUG, INFO, WARNING, ...")
+    # python-multipart logs a warning for every malformed body it sees; Panther answers those with a 400 already,
+    # and any client could otherwise fill the logs at will.
+    logging.getLogger("python_multipart").setLevel(logging.ERROR)
     for name, file in (("panther", config.LOG_FILE), ("monitoring", config.MONITORING_LOG_FILE)):
         logger = logging.getLogger(name)
         logger.setLevel(level)

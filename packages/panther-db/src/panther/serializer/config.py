@@ -137,7 +137,7 @@ def field_definitions(cls_name: str, config: SerializerConfig) -> dict[str, tupl
     return definitions
 
 
-def copy_field(info: FieldInfo, *, default: Any, default_factory: Callable[[], Any] | None) -> FieldInfo:
+def copy_field(info: FieldInfo, *, default: Any, default_factory: Callable[..., Any] | None) -> FieldInfo:
     """A copy of ``info`` with another default; ``info`` is left as it was (upstream mutated it, defect #19)."""
     copied = copy.copy(info)
     copied.default = default
@@ -152,7 +152,7 @@ def copy_field(info: FieldInfo, *, default: Any, default_factory: Callable[[], A
         explicit["default"] = default
     if default_factory is not None:
         explicit["default_factory"] = default_factory
-    copied._attributes_set = explicit  # type: ignore[attr-defined]
+    copied._attributes_set = explicit
     return copied
 
 

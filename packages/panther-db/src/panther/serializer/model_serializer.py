@@ -19,7 +19,7 @@ ordinary pydantic class body: its annotations override generated fields, its val
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar, Self
+from typing import Any, ClassVar, Self
 
 from pydantic import BaseModel, ModelWrapValidatorHandler, PrivateAttr, create_model, model_validator
 from pydantic._internal._model_construction import ModelMetaclass
@@ -31,6 +31,8 @@ from panther.serializer.references import PendingReference, load_references, stu
 __all__ = ["ModelSerializer"]
 
 
+# pydantic's own metaclass is subclassed (as pydantic-settings and SQLModel do) because the fields must exist before
+# the class is built, which no public hook allows.
 class ModelSerializerMeta(ModelMetaclass):
     """Builds a serializer from its ``Config`` (checked first, with upstream's ``AttributeError`` messages).
 
@@ -78,10 +80,6 @@ class ModelSerializer(BaseModel, metaclass=ModelSerializerMeta):
 
     # Ids given for reference fields during validation, loaded by `load_references`.
     _pending_references: list[PendingReference] = PrivateAttr(default_factory=list)
-
-    if TYPE_CHECKING:  # the classes the metaclass builds take their fields as keyword arguments
-
-        def __init__(self, **data: Any) -> None: ...
 
     @model_validator(mode="wrap")
     @classmethod
