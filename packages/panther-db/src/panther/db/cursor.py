@@ -76,6 +76,14 @@ class Cursor(Generic[M]):
         self._limit = count
         return self
 
+    async def where(self, *conditions: Mapping[str, Any]) -> Cursor[M]:
+        """A new cursor over this one's matches that also meet ``conditions``, in the same order and window."""
+        narrowed: Cursor[M] = await self.cls.find(  # type: ignore[attr-defined]
+            {"$and": [clause for clause in (self.filter, *conditions) if clause]}
+        )
+        narrowed._sort, narrowed._skip, narrowed._limit = self._sort, self._skip, self._limit
+        return narrowed
+
     def _check_unread(self) -> None:
         if self._results is not None:
             raise DatabaseError("this cursor has already been read; start a new one with Model.find(...)")

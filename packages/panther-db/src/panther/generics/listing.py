@@ -67,7 +67,7 @@ class ListAPI(GenericAPI):
             if condition
         ]
         if conditions:
-            cursor = await _narrow(cursor, conditions)
+            cursor = await cursor.where(*conditions)
         if sort := self.process_sort(query_params=query_params):
             cursor = cursor.sort(sort)
         pagination = self.process_pagination(query_params=query_params, cursor=cursor)
@@ -113,14 +113,6 @@ class ListAPI(GenericAPI):
 
     def process_pagination(self, query_params: Mapping[str, str], cursor: Cursor[Any]) -> Pagination | None:
         return None if self.pagination is None else self.pagination(query_params=query_params, cursor=cursor)
-
-
-async def _narrow(cursor: Cursor[Any], conditions: list[dict[str, Any]]) -> Cursor[Any]:
-    """A new cursor over ``cursor``'s matches that also meet ``conditions``, in the same order and window."""
-    narrowed = await cursor.cls.find({"$and": [clause for clause in (cursor.filter, *conditions) if clause]})
-    # Cursor has no public way to add a condition or read its order: copy what get_query() chose.
-    narrowed._sort, narrowed._skip, narrowed._limit = cursor._sort, cursor._skip, cursor._limit
-    return narrowed
 
 
 def _scalar(annotation: Any) -> Any:
