@@ -120,9 +120,18 @@ class API:
             raise PantherError(f"@API() decorates a function, got {func!r}; subclass GenericAPI for classes.")
         self.func = func
 
-        @functools.wraps(func)
-        def endpoint(*args: Any, **kwargs: Any) -> Any:
-            return func(*args, **kwargs)
+        endpoint: Any
+        if inspect.iscoroutinefunction(func):
+
+            @functools.wraps(func)
+            async def endpoint(*args: Any, **kwargs: Any) -> Any:  # stays a coroutine function for introspection
+                return await func(*args, **kwargs)
+
+        else:
+
+            @functools.wraps(func)
+            def endpoint(*args: Any, **kwargs: Any) -> Any:
+                return func(*args, **kwargs)
 
         endpoint.api = self  # type: ignore[attr-defined]
         return endpoint  # type: ignore[return-value]

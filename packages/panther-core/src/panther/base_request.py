@@ -52,12 +52,9 @@ class Headers:
         self._raw = raw
         self._values: dict[str, str] = {name.decode("latin-1").lower(): value.decode("latin-1") for name, value in raw}
 
-    def __getitem__(self, name: str) -> str:
-        values = self._values
-        key = name.lower()
-        if key in values:
-            return values[key]
-        return values[key.replace("_", "-")]
+    def __getitem__(self, name: str) -> str | None:
+        """The header's value, ``None`` when it is absent (as upstream: ``headers['X-Token']`` never raises)."""
+        return self.get(name)
 
     def __getattr__(self, name: str) -> str | None:
         if name.startswith("__"):
@@ -65,7 +62,12 @@ class Headers:
         return self._values.get(name.replace("_", "-"))
 
     def get(self, name: str, default: str | None = None) -> str | None:
-        return self._values.get(name.lower(), default)
+        """``get("Content-Type")``, ``get("content_type")`` and ``get("content-type")`` are the same header."""
+        key = name.lower()
+        value = self._values.get(key)
+        if value is None and "_" in key:
+            value = self._values.get(key.replace("_", "-"))
+        return default if value is None else value
 
     def getlist(self, name: str) -> list[str]:
         key = name.lower().encode("latin-1")

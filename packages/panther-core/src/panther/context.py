@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from panther.main import Panther
+    from panther.response import RenderContext
 
 _current: ContextVar[Panther | None] = ContextVar("panther_current_app", default=None)
 # The fallback for code that runs outside a request or lifespan; replaced by each app as it starts.
@@ -26,6 +27,12 @@ def current_app() -> Panther:
     if _started:
         return _started[-1]
     raise RuntimeError("No Panther app is running: build one with Panther(...) first.")
+
+
+def current_render_context() -> RenderContext | None:
+    """The render context (JSON encoders, templates) of the current app, if there is one."""
+    app = _current.get() or (_started[-1] if _started else None)
+    return app.render_context if app is not None else None
 
 
 def set_current_app(app: Panther) -> object:

@@ -247,10 +247,11 @@ class FileResponse(Response):
     def _with_user_headers(
         self, headers: list[tuple[bytes, bytes]], keep_content_headers: bool = True
     ) -> list[tuple[bytes, bytes]]:
-        if self.headers:
-            overridden = {name.lower() for name in self.headers}
+        user_headers = self._headers  # only what the user set (`headers` would add the class's default type)
+        if user_headers:
+            overridden = {name.lower() for name in user_headers}
             result = [(name, value) for name, value in headers if name.decode() not in overridden]
-            for name, value in self.headers.items():
+            for name, value in user_headers.items():
                 lowered = name.lower()
                 if lowered == "content-length":
                     continue
@@ -258,7 +259,7 @@ class FileResponse(Response):
                     continue
                 result.append((lowered.encode("latin-1"), str(value).encode("latin-1")))
             headers = result
-        for cookie in self.set_cookies:
+        for cookie in self._cookies or ():
             headers.append((b"set-cookie", cookie.header_value().encode("latin-1")))
         return headers
 

@@ -1,7 +1,8 @@
 """The ``Panther`` ASGI application: builds everything at startup, then dispatches requests from precomputed tables.
 
 Building an app loads its config, its plugins, its routes and middleware chains, and compiles one handler per
-endpoint. Per request, HTTP dispatch is: route lookup → method → read body → handler → render → send. Plugins are
+endpoint. Per request, HTTP dispatch is: read body → middlewares → route lookup → method → handler → render →
+send. Plugins are
 consulted while the app is built and at lifespan startup/shutdown, never per request.
 """
 
@@ -36,7 +37,7 @@ from panther.exceptions import (
 )
 from panther.log import configure_logging
 from panther.middlewares.base import HTTPMiddleware, WebsocketMiddleware, build_chain
-from panther.pipeline import Handler, compile_class, compile_function, per_request_callable
+from panther.pipeline import Handler, allowed_methods, compile_class, compile_function, per_request_callable
 from panther.plugins import PluginManager
 from panther.request import Request
 from panther.response import RenderContext, Response
@@ -58,11 +59,10 @@ class Route:
         self.path = path
         self.endpoint = endpoint
         self.scope_type = scope_type
+        self.allow = allowed_methods(handlers) if handlers else ""
         if "GET" in handlers:
             handlers.setdefault("HEAD", handlers["GET"])
         self.handlers = handlers
-        methods = [*handlers, "OPTIONS"] if handlers else []
-        self.allow = ", ".join(dict.fromkeys(methods))
 
 
 class Panther:
@@ -165,9 +165,9 @@ class Panther:
         variables = variable_names(path)
         api = getattr(endpoint, "api", None)
         if isinstance(api, API) and hasattr(endpoint, "__wrapped__"):
-            return Route(path, endpoint, compile_function(endpoint, self, path, variables))
+            return Route(path, endpoint, _require_methods(path, compile_function(endpoint, self, path, variables)))
         if isinstance(endpoint, type) and issubclass(endpoint, GenericAPI):
-            return Route(path, endpoint, compile_class(endpoint, self, path, variables))
+            return Route(path, endpoint, _require_methods(path, compile_class(endpoint, self, path, variables)))
         scope_type = getattr(endpoint, "__panther_scope__", None)
         if isinstance(scope_type, str) and scope_type != "http":
             if scope_type not in self.scope_handlers:
@@ -340,11 +340,9 @@ class Panther:
             if handler is None:
                 return self._no_handler(route, request)
             return await handler(request)
-        except APIError as exc:
-            return error_response(exc)
         except ClientDisconnected:
             raise
-        except Exception as exc:
+        except Exception as exc:  # an APIError becomes its response, anything else a logged 500
             return error_response(exc)
 
     @staticmethod
@@ -403,6 +401,15 @@ class Panther:
 
     def __repr__(self) -> str:
         return f"<Panther base_dir={self.config.BASE_DIR} routes={len(self.urls)} plugins={self.plugins.names()}>"
+
+
+def _require_methods(path: str, handlers: dict[str, Handler]) -> dict[str, Handler]:
+    if not handlers:
+        raise PantherError(
+            f"URL '{path}/' has an endpoint that answers no method: give @API() some `methods`, "
+            "or implement get/post/put/patch/delete on the GenericAPI."
+        )
+    return handlers
 
 
 def error_response(exc: Exception) -> Response:

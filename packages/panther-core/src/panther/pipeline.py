@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import re
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
@@ -44,7 +45,23 @@ def _to_bool(value: str) -> bool:
     raise ValueError(value)
 
 
-_CASTS: dict[Any, Callable[[str], Any]] = {int: int, float: float, bool: _to_bool, uuid.UUID: uuid.UUID}
+_INT = re.compile(r"-?[0-9]{1,18}")  # ASCII digits within 64 bits: what JSON encoders and databases accept
+_FLOAT = re.compile(r"-?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?")  # finite, no nan/inf
+
+
+def _to_int(value: str) -> int:
+    if _INT.fullmatch(value) is None:
+        raise ValueError(value)
+    return int(value)
+
+
+def _to_float(value: str) -> float:
+    if _FLOAT.fullmatch(value) is None:
+        raise ValueError(value)
+    return float(value)
+
+
+_CASTS: dict[Any, Callable[[str], Any]] = {int: _to_int, float: _to_float, bool: _to_bool, uuid.UUID: uuid.UUID}
 
 
 def _caster(name: str, annotation: Any) -> Callable[[str], Any] | None:
@@ -89,7 +106,7 @@ def _annotations(func: Callable[..., Any], params: list[inspect.Parameter]) -> d
 
 
 def build_kwargs_factory(
-    func: Callable[..., Any], variables: tuple[str, ...], where: str
+    func: Callable[..., Any], variables: tuple[str, ...], where: str, method: bool = False
 ) -> Callable[[Request], dict[str, Any]] | None:
     """Return ``kwargs(request)`` for ``func``, or ``None`` when it takes no arguments.
 
@@ -102,7 +119,7 @@ def build_kwargs_factory(
     casts: list[tuple[str, Callable[[str], Any] | None]] = []
     takes_all = False
     params = list(signature.parameters.values())
-    if params and params[0].name == "self":
+    if method and params:  # a GenericAPI method: its first parameter is the instance, whatever its name
         params = params[1:]
     hints = _annotations(func, params)
     for param in params:
@@ -185,72 +202,79 @@ def _kwargs_builder(
 def compile_function(
     func: Callable[..., Any], app: Panther, where: str, variables: tuple[str, ...]
 ) -> dict[str, Handler]:
-    """Handlers for an ``@API`` function, one per allowed method (they share one compiled pipeline)."""
+    """Handlers for an ``@API`` function, one per allowed method."""
     options: EndpointOptions = func.api.options  # type: ignore[attr-defined]
     # The function @API() decorated, even if another decorator was stacked on top (copying `api` and setting its
-    # own `__wrapped__` to @API's sync pass-through wrapper).
+    # own `__wrapped__` to @API's pass-through wrapper).
     target = func.api.func  # type: ignore[attr-defined]
-    handler = _compile(target, None, options, app, where, variables)
-    return _with_options(dict.fromkeys(options.methods, handler), options, app, where)
+    handlers = {method: _compile(target, None, method, options, app, where, variables) for method in options.methods}
+    return _with_middlewares(handlers, options, app, where)
 
 
 def compile_class(cls: type[GenericAPI], app: Panther, where: str, variables: tuple[str, ...]) -> dict[str, Handler]:
     """Handlers for a ``GenericAPI`` subclass, one per implemented method; an instance is created per request."""
     options = cls.options
     handlers = {
-        method: _compile(getattr(cls, method.lower()), cls, options, app, where, variables)
+        method: _compile(getattr(cls, method.lower()), cls, method, options, app, where, variables)
         for method in options.methods
     }
-    return _with_options(handlers, options, app, where)
+    return _with_middlewares(handlers, options, app, where)
 
 
-def _with_options(
+def allowed_methods(methods: Iterable[str]) -> str:
+    """The ``Allow`` header for an endpoint's methods (HEAD comes with GET, OPTIONS is always answered)."""
+    methods = list(methods)
+    return ", ".join(dict.fromkeys([*methods, *(["HEAD"] if "GET" in methods else []), "OPTIONS"]))
+
+
+def _with_middlewares(
     handlers: dict[str, Handler], options: EndpointOptions, app: Panther, where: str
 ) -> dict[str, Handler]:
-    """Answer OPTIONS through the endpoint's own middlewares, when it declares some.
+    """Wrap an endpoint's handlers in its own middlewares: one chain per endpoint, around a method switch.
 
-    Upstream ran an endpoint's middlewares for every method, so a per-endpoint ``CORSMiddleware`` answered the
-    browser's preflight; without this handler the app would answer OPTIONS itself, before reaching them.
+    OPTIONS goes through the chain too: upstream ran an endpoint's middlewares for every method, so a per-endpoint
+    ``CORSMiddleware`` answered the browser's preflight.
     """
     if not options.middlewares or not handlers:
         return handlers
-    methods = [*handlers, *(["HEAD"] if "GET" in handlers else []), "OPTIONS"]
-    headers = {"Allow": ", ".join(methods)}
+    headers = {"Allow": allowed_methods(handlers)}
 
     async def answer_options(request: Request) -> Response:
         return Response(status_code=204, headers=headers)
 
+    by_method = {**handlers, "OPTIONS": answer_options}
+    if "GET" in handlers:
+        by_method["HEAD"] = handlers["GET"]
+
+    async def by_method_dispatch(request: Request) -> Response:
+        return await by_method[request.method](request)
+
     middlewares = app.load_middlewares(options.middlewares, where=f"middlewares of '{where}/'")
-    handlers["OPTIONS"] = build_chain(answer_options, middlewares, app)
-    return handlers
+    chain = build_chain(by_method_dispatch, middlewares, app)
+    return dict.fromkeys(by_method, chain)
 
 
 def _compile(
     func: Callable[..., Any],
     owner: type | None,
+    method: str,
     options: EndpointOptions,
     app: Panther,
     where: str,
     variables: tuple[str, ...],
 ) -> Handler:
-    kwargs = build_kwargs_factory(func, variables, where)
-    call = _make_call(func, owner, kwargs)
+    """One method's handler, with only the steps the endpoint declared (decided here, not per request)."""
+    kwargs = build_kwargs_factory(func, variables, where, method=owner is not None)
     auth = app.resolve_auth(options.auth, where)
     permissions = [per_request_callable(p) for p in options.permissions]
     throttle = app.resolve_throttle(options.throttling, where)
-    cache = app.resolve_cache(options.cache, where)
-    input_model = options.input_model
+    cache = app.resolve_cache(options.cache, where) if method == "GET" else None
+    input_model = options.input_model if method in _BODY_METHODS else None
     output_model = options.output_model
-
     if not (auth or permissions or throttle or input_model or cache or output_model):
-        handler = _plain_handler(func, owner, kwargs)
-    else:
-        handler = _full_handler(call, auth, permissions, throttle, input_model, cache, output_model)
-    if options.middlewares:
-        handler = build_chain(
-            handler, app.load_middlewares(options.middlewares, where=f"middlewares of '{where}/'"), app
-        )
-    return handler
+        return _plain_handler(func, owner, kwargs)
+    call = _make_call(func, owner, kwargs)
+    return _full_handler(call, auth, permissions, throttle, input_model, cache, output_model)
 
 
 def per_request_callable(obj: Any) -> Callable[[Request], Awaitable[Any]]:
@@ -366,11 +390,11 @@ def _full_handler(
                 raise AuthorizationAPIError
         if throttle is not None:
             await throttle(request)
-        if input_model is not None and request.method in _BODY_METHODS:
+        if input_model is not None:  # only set for POST/PUT/PATCH handlers
             request.validate_data(input_model)
             # Validation that needs I/O finishes here, e.g. panther-db's ModelSerializer loading references by id.
             request.validated_data = await materialize(request.validated_data)
-        if cache is not None and request.method == "GET":
+        if cache is not None:  # only set for the GET handler (HEAD shares it)
             cached = await cache.get(request)
             if cached is not None:
                 return cached
@@ -381,7 +405,7 @@ def _full_handler(
             response.data = await serialize_output(output_model, response.data)
         if response.pagination is not None:
             response.data = await response.pagination.template(response.data)
-        if cache is not None and request.method == "GET":
+        if cache is not None:
             await cache.set(request, response)
         return response
 

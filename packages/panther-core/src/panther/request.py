@@ -149,8 +149,17 @@ class Request(BaseRequest):
             self._data = self._parse(self.body)
         return self._data
 
+    def _content_type_value(self) -> str:
+        raw = self._content_type
+        if raw is _NOT_READ:  # the body was empty, or read by someone else: look the header up
+            return self.headers.get("content-type") or ""
+        return raw.decode("latin-1") if raw else ""
+
+    def _is_json_body(self, content_type: str) -> bool:
+        return content_type == "application/json" or not content_type or _is_json(parse_content_type(content_type)[0])
+
     def _parse(self, body: bytes) -> Any:
-        content_type = self.headers.get("content-type") or ""
+        content_type = self._content_type_value()
         if content_type == "application/json" or not content_type:
             return _load_json(body)
         mime, _ = parse_content_type(content_type)
@@ -166,17 +175,11 @@ class Request(BaseRequest):
         Malformed JSON → 400 ``{"detail": "Malformed JSON body: ..."}``; invalid fields → 400
         ``{"field.sub": "message"}``; a body that is neither JSON nor a form → 422.
         """
-        raw = self._content_type
-        if raw is _NOT_READ:  # the body was empty, or read by someone else: look the header up
-            content_type = self.headers.get("content-type") or ""
-        else:
-            content_type = raw.decode("latin-1") if raw else ""
         try:
-            if self._data is _NOT_READ and (
-                content_type == "application/json" or not content_type or _is_json(parse_content_type(content_type)[0])
-            ):
-                # Straight from bytes: pydantic parses and validates in one pass, in JSON mode whatever the
-                # charset parameter says, so `application/json; charset=utf-8` validates exactly like JSON.
+            if self._is_json_body(self._content_type_value()):
+                # Straight from bytes, whether or not `data` was parsed already (a middleware may have read it),
+                # so the same body always gives the same answer: pydantic parses and validates in one pass, in JSON
+                # mode whatever the charset parameter says.
                 validated = model.model_validate_json(self.body or b"{}")
             else:
                 data = self.data

@@ -100,10 +100,13 @@ class Response:
 
     @property
     def headers(self) -> dict[str, str]:
-        """Extra response headers (mutable)."""
-        if self._headers is None:
-            self._headers = {}
-        return self._headers
+        """The response headers (mutable), ``Content-Type`` included as in upstream Panther."""
+        headers = self._headers
+        if headers is None:
+            headers = self._headers = {}
+        if not any(name.lower() == "content-type" for name in headers):
+            headers["Content-Type"] = self.content_type
+        return headers
 
     @headers.setter
     def headers(self, value: Mapping[str, str]) -> None:
@@ -140,18 +143,27 @@ class Response:
 
     @property
     def body(self) -> bytes:
-        return self.render() or b""
+        """The rendered body, with the JSON encoders of the app serving the current request."""
+        from panther.context import current_render_context
+
+        return self.render(current_render_context() or DEFAULT_CONTEXT) or b""
 
     def raw_headers(self, body_length: int | None) -> list[tuple[bytes, bytes]]:
         """The ASGI header list: content type, content length, user headers and one Set-Cookie per cookie."""
-        headers = [self._content_type_header]
-        if body_length is not None and self.status_code not in _NO_CONTENT:
-            headers.append((_CONTENT_LENGTH, str(body_length).encode()))
+        if self.status_code in _NO_CONTENT:  # no content: neither a type nor a length
+            headers = []
+            typed = False
+        else:
+            headers = [self._content_type_header]
+            typed = True
+            if body_length is not None:
+                headers.append((_CONTENT_LENGTH, str(body_length).encode()))
         if self._headers:
             for name, value in self._headers.items():
                 lowered = name.lower()
                 if lowered == "content-type":
-                    headers[0] = (_CONTENT_TYPE, str(value).encode("latin-1"))
+                    if typed:
+                        headers[0] = (_CONTENT_TYPE, str(value).encode("latin-1"))
                 elif lowered != "content-length":
                     headers.append((lowered.encode("latin-1"), str(value).encode("latin-1")))
         if self._cookies:
