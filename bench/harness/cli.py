@@ -36,6 +36,7 @@ class Abort(Exception):
 class Settings:
     mode: str
     repeats: int  # in-process repeats per (app, endpoint)
+    inproc_processes: int  # generations of worker processes the repeats are spread over
     target_s: float  # duration of one in-process repeat
     warmup_s: float  # in-process warm-up per endpoint
     startup_runs: int  # fresh interpreters per app for startup time and memory
@@ -52,6 +53,7 @@ class Settings:
 MODES: dict[str, dict[str, Any]] = {
     "full": {
         "repeats": 15,
+        "inproc_processes": 3,
         "target_s": 0.2,
         "warmup_s": 0.5,
         "startup_runs": 7,
@@ -61,6 +63,7 @@ MODES: dict[str, dict[str, Any]] = {
     },
     "quick": {
         "repeats": 7,
+        "inproc_processes": 2,
         "target_s": 0.1,
         "warmup_s": 0.3,
         "startup_runs": 3,
@@ -70,6 +73,7 @@ MODES: dict[str, dict[str, Any]] = {
     },
     "smoke": {
         "repeats": 2,
+        "inproc_processes": 1,
         "target_s": 0.005,
         "warmup_s": 0.02,
         "startup_runs": 1,
@@ -221,56 +225,67 @@ class Run:
     def inproc(self) -> None:
         s = self.settings
         with _timed_phase("in-process (ASGI app called directly)"):
-            workers: list[tuple[Worker, str, list[Endpoint]]] = []
-            try:
-                for app in self.live():
-                    workers.append((Worker(self.envs[app.key], 0, self.tmp, s.server_cpu), "inproc", list(ENDPOINTS)))
-                    if app.routing:
-                        endpoints = list(routing_endpoints(s.routes))
-                        workers.append(
-                            (Worker(self.envs[app.key], s.routes, self.tmp, s.server_cpu), "routing", endpoints)
-                        )
-                started: list[tuple[Worker, str, list[Endpoint]]] = []
-                for worker, kind, endpoints in workers:
-                    key = worker.env.app.key
-                    if key not in self.envs:
-                        worker.close()
-                        continue
-                    try:
-                        info = worker.started()
-                    except WorkerError as exc:
-                        if kind == "inproc":
-                            self.skip(key, f"app failed to build: {exc}")
-                        else:
-                            self.results["routing"][key] = {"error": str(exc)}
-                            _log(f"   {key}: routing app skipped: {exc}")
-                        continue
-                    if kind == "inproc":
-                        self.results["apps"][key].update(
-                            lifespan=info["lifespan"], loop=info["loop"], plugins=info.get("plugins")
-                        )
-                    worker.call({"cmd": "add", "endpoints": [endpoint.to_wire() for endpoint in endpoints]})
-                    problems = worker.call({"cmd": "check"}, timeout=120)["problems"]
-                    if problems:
-                        raise Abort(f"{worker.name} answers wrongly (in-process): " + "; ".join(problems))
-                    started.append((worker, kind, endpoints))
-                _log(f"   all answers correct; calibrating {len(started)} workers ...")
-                items: list[tuple[Worker, str, str, int]] = []
-                for worker, kind, endpoints in started:
-                    if worker.env.app.key not in self.envs:
-                        continue
-                    counts = worker.call({"cmd": "calibrate", "target_s": s.target_s, "warmup_s": s.warmup_s})["n"]
-                    items += [(worker, kind, endpoint.key, counts[endpoint.key]) for endpoint in endpoints]
-                for batch in range(s.repeats):
-                    _log(f"   batch {batch + 1}/{s.repeats}")
-                    for worker, kind, endpoint_key, n in self._ordered(items, batch):
-                        answer = worker.call({"cmd": "run", "key": endpoint_key, "n": n})
-                        bucket = self.results[kind].setdefault(worker.env.app.key, {})
-                        bucket.setdefault(endpoint_key, []).append(answer["ns"] / n / 1000)
-                        self.results["inproc_wall_over_cpu"].append(answer["wall_over_cpu"])
-            finally:
-                for worker, _, _ in workers:
+            # The repeats are spread over several generations of worker processes: a process can be a few percent
+            # faster or slower than another for its whole life (memory layout, hash seed), repeats in one do not
+            # average that out.
+            generations = max(1, min(s.inproc_processes, s.repeats))
+            done = 0
+            for generation in range(generations):
+                repeats = (s.repeats - done) // (generations - generation)
+                self._inproc_generation(generation, generations, done, repeats)
+                done += repeats
+
+    def _inproc_generation(self, generation: int, generations: int, first_batch: int, repeats: int) -> None:
+        s = self.settings
+        _log(f"   worker processes {generation + 1}/{generations}")
+        workers: list[tuple[Worker, str, list[Endpoint]]] = []
+        try:
+            for app in self.live():
+                workers.append((Worker(self.envs[app.key], 0, self.tmp, s.server_cpu), "inproc", list(ENDPOINTS)))
+                if app.routing and "error" not in self.results["routing"].get(app.key, {}):
+                    endpoints = list(routing_endpoints(s.routes))
+                    workers.append((Worker(self.envs[app.key], s.routes, self.tmp, s.server_cpu), "routing", endpoints))
+            started: list[tuple[Worker, str, list[Endpoint]]] = []
+            for worker, kind, endpoints in workers:
+                key = worker.env.app.key
+                if key not in self.envs:
                     worker.close()
+                    continue
+                try:
+                    info = worker.started()
+                except WorkerError as exc:
+                    if kind == "inproc":
+                        self.skip(key, f"app failed to build: {exc}")
+                    else:
+                        self.results["routing"][key] = {"error": str(exc)}
+                        _log(f"   {key}: routing app skipped: {exc}")
+                    continue
+                if kind == "inproc":
+                    self.results["apps"][key].update(
+                        lifespan=info["lifespan"], loop=info["loop"], plugins=info.get("plugins")
+                    )
+                worker.call({"cmd": "add", "endpoints": [endpoint.to_wire() for endpoint in endpoints]})
+                problems = worker.call({"cmd": "check"}, timeout=120)["problems"]
+                if problems:
+                    raise Abort(f"{worker.name} answers wrongly (in-process): " + "; ".join(problems))
+                started.append((worker, kind, endpoints))
+            _log(f"   all answers correct; calibrating {len(started)} workers ...")
+            items: list[tuple[Worker, str, str, int]] = []
+            for worker, kind, endpoints in started:
+                if worker.env.app.key not in self.envs:
+                    continue
+                counts = worker.call({"cmd": "calibrate", "target_s": s.target_s, "warmup_s": s.warmup_s})["n"]
+                items += [(worker, kind, endpoint.key, counts[endpoint.key]) for endpoint in endpoints]
+            for batch in range(first_batch, first_batch + repeats):
+                _log(f"   batch {batch + 1}/{s.repeats}")
+                for worker, kind, endpoint_key, n in self._ordered(items, batch):
+                    answer = worker.call({"cmd": "run", "key": endpoint_key, "n": n})
+                    bucket = self.results[kind].setdefault(worker.env.app.key, {})
+                    bucket.setdefault(endpoint_key, []).append(answer["ns"] / n / 1000)
+                    self.results["inproc_wall_over_cpu"].append(answer["wall_over_cpu"])
+        finally:
+            for worker, _, _ in workers:
+                worker.close()
 
     def startup(self) -> None:
         s = self.settings

@@ -85,8 +85,8 @@ def _header(results: dict[str, Any]) -> list[str]:
         f"- Date: {meta['date']}" + _commit(meta),
         f"- Machine: {meta['cpu']}, {meta['cores']} cores, {meta['system']}, Python {meta['python']}",
         f"- Pinning: {pinning}",
-        f"- In-process: {s['repeats']} interleaved repeats of ~{s['target_s'] * 1000:.0f} ms per app and endpoint,"
-        " median shown",
+        f"- In-process: {s['repeats']} interleaved repeats of ~{s['target_s'] * 1000:.0f} ms per app and endpoint, "
+        f"spread over {_count(s.get('inproc_processes', 1), 'worker process')} per app, median shown",
         f"- Over the wire: uvicorn (1 worker, httptools, uvloop, no access log) + wrk `-t{s['threads']} "
         f"-c{s['connections']}`, {_count(s['wire_batches'], 'interleaved run')} of {s['wire_duration_s']:g} s per app "
         f"and endpoint (after a {s['wire_warmup_s']:g} s warm-up), median shown",

@@ -1,7 +1,7 @@
 """Panther's quickstart: a template page, JSON, a path variable, books stored in the embedded PantherDB (no server to
 install) and a file download.
 
-From the repository root, ``hatch run example`` (or ``panther run examples.quickstart.main:app --reload``) serves it
+From the repository root, ``hatch run example:serve`` (or ``panther run examples.quickstart.main:app --reload``) serves it
 on http://127.0.0.1:8000; README.md next to this file lists requests to try.
 """
 
@@ -32,7 +32,7 @@ class BookIn(BaseModel):
 
     title: str = Field(min_length=1, max_length=200)
     author: str = Field(min_length=1, max_length=200)
-    pages: int = Field(gt=0)
+    pages: int = Field(gt=0, le=100_000)
 
 
 @API(methods=["GET"])

@@ -237,3 +237,29 @@ def test_marked(redis_url):
 def test_markers_are_registered(project: pytest.Pytester) -> None:
     result = run(project, "--markers")
     result.stdout.fnmatch_lines(["@pytest.mark.redis: needs a Redis server*", "@pytest.mark.mongodb: needs a MongoDB*"])
+
+
+def test_async_tests_run_in_a_project_without_any_asyncio_setting(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        test_plain="""
+        from panther import Panther
+        from panther.app import API
+
+        @API()
+        async def hello():
+            return {"hello": "world"}
+
+        app = Panther(__name__, configs={}, urls={"hello/": hello})
+
+        async def test_hello(api_client):
+            assert (await api_client.get("/hello/")).data == {"hello": "world"}
+        """
+    )
+    run(pytester).assert_outcomes(passed=1)
+
+
+def test_a_projects_own_asyncio_mode_is_kept(pytester: pytest.Pytester) -> None:
+    pytester.makeini("[pytest]\nasyncio_mode = strict\n")
+    pytester.makepyfile(test_strict="async def test_unmarked():\n    pass\n")
+    result = run(pytester)
+    assert result.parseoutcomes().get("passed", 0) == 0  # strict mode: an unmarked coroutine is not run

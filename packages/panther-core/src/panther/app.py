@@ -133,8 +133,8 @@ class API:
             def endpoint(*args: Any, **kwargs: Any) -> Any:
                 return func(*args, **kwargs)
 
-        endpoint.api = self  # type: ignore[attr-defined]
-        return endpoint  # type: ignore[return-value]
+        endpoint.api = self
+        return endpoint
 
     # Upstream attribute names, read by tools such as OpenAPI generators.
     def __getattr__(self, name: str) -> Any:

@@ -147,30 +147,37 @@ def resolve_base_dir(name: str | None, values: Mapping[str, Any]) -> Path:
     return Path.cwd()
 
 
-class _LatestConfig:
-    """Upstream-compatible ``panther.configs.config``: reads the most recently built app's config."""
+class _CurrentConfig:
+    """Upstream-compatible ``panther.configs.config``: the config of the current app (see ``panther.context``).
+
+    Inside a request or lifespan that is the app serving it; elsewhere, the most recently built or started app.
+    Before any app exists it reads as an empty ``Config``.
+    """
 
     __slots__ = ()
 
+    @staticmethod
+    def _target() -> Config:
+        from panther.context import current_app
+
+        try:
+            return current_app().config
+        except RuntimeError:
+            return _EMPTY
+
     def __getattr__(self, name: str) -> Any:
-        return getattr(_latest[0], name)
+        return getattr(self._target(), name)
 
     def __setattr__(self, name: str, value: Any) -> None:
-        setattr(_latest[0], name, value)
+        setattr(self._target(), name, value)
 
     def __getitem__(self, key: str) -> Any:
-        return _latest[0][key]
+        return self._target()[key]
 
     def __repr__(self) -> str:
-        return repr(_latest[0])
+        return repr(self._target())
 
 
-# One slot, replaced by each app as it is built; the request path never reads it.
-_latest: list[Config] = [Config()]
+_EMPTY = Config()
 
-
-def _set_latest(config: Config) -> None:
-    _latest[0] = config
-
-
-config: Any = _LatestConfig()
+config: Any = _CurrentConfig()

@@ -20,7 +20,6 @@ from types import ModuleType, SimpleNamespace
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from panther import configs as configs_module
 from panther.app import API, GenericAPI, check_async_callable
 from panther.configs import PLUGIN_KEYS, Config, read_config_module, resolve_base_dir
 from panther.context import _current as _current_app
@@ -116,7 +115,6 @@ class Panther:
         self.router: Router[Route] = Router(self.urls, self._build_route)
         self._handle = build_chain(self._dispatch, self.http_middlewares, self)
         self._max_body_size: int | None = self.config.MAX_REQUEST_BODY_SIZE
-        configs_module._set_latest(self.config)
         mark_started(self)
 
     # --- Building -----------------------------------------------------------------------------------------------

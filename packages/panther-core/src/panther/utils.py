@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import os
+from collections.abc import Coroutine
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 URANDOM_SIZE = 16
+
+T = TypeVar("T")
 
 
 def timezone_now(timezone: str | None = None) -> datetime:
@@ -62,3 +67,38 @@ def round_datetime(dt: datetime, delta: timedelta) -> datetime:
 
 def generate_hash_value_from_string(string_value: str) -> str:
     return hashlib.sha256(string_value.encode("utf-8")).hexdigest()
+
+
+def scrypt(password: str, salt: bytes, digest: bool = False) -> str | bytes:
+    """Upstream's scrypt helper (n=2**14, r=8, p=10, 64 bytes): hex string, or raw bytes with ``digest=True``.
+
+    For passwords prefer ``BaseUser.set_password``/``check_password`` (panther-db), which store a standard,
+    self-describing hash and run off the event loop.
+    """
+    derived = hashlib.scrypt(password.encode(), salt=salt, n=2**14, r=8, p=10, dklen=64, maxmem=64 * 1024 * 1024)
+    return derived if digest else derived.hex()
+
+
+def run_coroutine(coroutine: Coroutine[Any, Any, T]) -> T:
+    """Run a coroutine to completion from synchronous code (upstream compatibility).
+
+    Without a running event loop it uses ``asyncio.run``; inside one (sync code called from async code) it runs the
+    coroutine on a new loop in a worker thread and blocks until it is done — a last resort: ``await`` it instead.
+    """
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coroutine)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
+
+
+class Singleton(type):
+    """A metaclass giving each class one shared instance (upstream compatibility)."""
+
+    _instances: dict[type, Any] = {}
+
+    def __call__(cls, *args: Any, **kwargs: Any) -> Any:
+        if cls not in Singleton._instances:
+            Singleton._instances[cls] = super().__call__(*args, **kwargs)
+        return Singleton._instances[cls]

@@ -16,7 +16,7 @@ Command = Callable[[list[str]], int | None]
 
 
 def run_command(argv: list[str]) -> int:
-    """Run an app with uvicorn: ``panther run main:app [--reload] [--port 8000] [uvicorn options]``."""
+    """Run an app with uvicorn: panther run main:app [--reload] [--port 8000] [uvicorn options]."""
     import uvicorn
 
     if not argv or argv[0] in ("-h", "--help"):
@@ -36,14 +36,14 @@ def version_command(argv: list[str]) -> int:
 
 
 def plugins_command(argv: list[str]) -> int:
-    """List active plugins: ``panther plugins [MODULE:APP]`` (default: what a new app would load)."""
+    """List active plugins: panther plugins [MODULE:APP] (default: what a new app would load)."""
     from panther.cli.plugins_table import plugins_table
 
     return plugins_table(argv)
 
 
 def create_command(argv: list[str]) -> int:
-    """Create a new project: ``panther create NAME [DIRECTORY] [--single-file] [--database pantherdb|mongodb|none]``."""
+    """Create a new project: panther create NAME [DIRECTORY] [--single-file] [--database pantherdb|mongodb|none]."""
     from panther.cli.create import main as create_main
 
     return create_main(argv)

@@ -54,6 +54,10 @@ class AppFactory(Protocol):
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    # Panther's tests are async: unless the project chose an asyncio mode itself, run `async def` tests without
+    # a marker on each (pytest-asyncio's "auto" mode), so the README's test passes in a fresh project as written.
+    if config.getoption("asyncio_mode", None) is None and "asyncio_mode" not in config.inicfg:
+        config.option.asyncio_mode = "auto"
     for service in SERVICES.values():
         config.addinivalue_line(
             "markers",
