@@ -1,8 +1,8 @@
 """Panther's quickstart: a template page, JSON, a path variable, books stored in the embedded PantherDB (no server to
 install) and a file download.
 
-From the repository root, ``hatch run example:serve`` (or ``panther run examples.quickstart.main:app --reload``) serves it
-on http://127.0.0.1:8000; README.md next to this file lists requests to try.
+From the repository root, ``hatch run example:serve`` (or ``panther run examples.quickstart.main:app --reload``)
+serves it on http://127.0.0.1:8000; README.md next to this file lists requests to try.
 """
 
 import os
