@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from harness import report, wire
-from harness.envs import Env, EnvError, prepare
+from harness.envs import Env, EnvError, prepare, snapshot
 from harness.registry import APPS, APPS_BY_KEY, ENDPOINTS, AppSpec, Endpoint, routing_endpoints
 from harness.workers import Worker, WorkerError, probe, versions
 
@@ -213,9 +213,11 @@ class Run:
     # phases --------------------------------------------------------------------------------------------------
     def prepare_envs(self) -> None:
         with _timed_phase("virtualenvs (bench/.venvs)"):
+            local = {directory for app in self.apps for directory in app.local_packages}
+            sources = snapshot(REPO, local, self.tmp / "sources")
             for app in self.apps:
                 try:
-                    env = prepare(app, REPO, BENCH / ".venvs", rebuild=self.rebuild)
+                    env = prepare(app, sources, BENCH / ".venvs", rebuild=self.rebuild)
                 except EnvError as exc:
                     self.skip(app.key, str(exc))
                     continue

@@ -47,6 +47,17 @@ def source_hash(repo: Path, directories: tuple[str, ...]) -> str:
     return digest.hexdigest()
 
 
+def snapshot(repo: Path, directories: set[str], target: Path) -> Path:
+    """Copy the local packages to `target`, so that every virtualenv of a run installs the very same sources even
+    while they are being edited, and the recorded hash is the hash of what was installed."""
+    for directory in sorted(directories):
+        if (repo / directory).is_dir():
+            shutil.copytree(
+                repo / directory, target / directory, ignore=shutil.ignore_patterns(*_SKIPPED_PARTS, "*.pyc")
+            )
+    return target
+
+
 def _pip(python: Path, *args: str) -> None:
     command = [str(python), "-m", "pip", "install", "--disable-pip-version-check", "-q", *args]
     result = subprocess.run(command, capture_output=True, text=True)
@@ -59,15 +70,15 @@ def _pip(python: Path, *args: str) -> None:
         raise EnvError("pip install failed: " + " | ".join(lines[-6:]))
 
 
-def prepare(app: AppSpec, repo: Path, venvs: Path, rebuild: bool = False, log: bool = True) -> Env:
-    """Create (or reuse) the virtualenv of `app`; raise `EnvError` when it cannot be built."""
+def prepare(app: AppSpec, root: Path, venvs: Path, rebuild: bool = False, log: bool = True) -> Env:
+    """Create (or reuse) the virtualenv of `app` (local packages are read from `root`); raise `EnvError` on failure."""
     env = Env(app, venvs / app.key)
     wanted = {
         "python": sys.version.split()[0],
         "requirements": list(app.all_requirements),
         "local_packages": list(app.local_packages),
     }
-    local_hash = source_hash(repo, app.local_packages) if app.local_packages else ""
+    local_hash = source_hash(root, app.local_packages) if app.local_packages else ""
     marker = env.path / MARKER
     current: dict[str, object] = json.loads(marker.read_text()) if marker.is_file() and not rebuild else {}
     same_requirements = bool(current) and {key: current.get(key) for key in wanted} == wanted
@@ -82,7 +93,7 @@ def prepare(app: AppSpec, repo: Path, venvs: Path, rebuild: bool = False, log: b
     elif log:
         print(f"  reinstalling the local packages of {app.key} (sources changed) ...", flush=True)
     marker.unlink(missing_ok=True)
-    local = [str(repo / directory) for directory in app.local_packages]
+    local = [str(root / directory) for directory in app.local_packages]
     _pip(env.python, *app.all_requirements, *local)
     if local and not fresh:
         # Same version number as the installed copy: force pip to rebuild the changed sources.

@@ -42,8 +42,8 @@ def _table(header: list[str], rows: list[list[str]], align: str = "") -> list[st
     ]
 
 
-def _count(n: int, noun: str) -> str:
-    return f"{n} {noun}" + ("" if n == 1 else "s")
+def _count(n: int, noun: str, plural: str = "") -> str:
+    return f"{n} {noun if n == 1 else plural or noun + 's'}"
 
 
 def _ratio(value: float | None) -> str:
@@ -77,6 +77,7 @@ def _header(results: dict[str, Any]) -> list[str]:
         if s["server_cpu"] is not None
         else "no CPU pinning"
     )
+    processes = s.get("inproc_processes", 1)
     lines = [
         "# Benchmark results",
         "",
@@ -86,7 +87,7 @@ def _header(results: dict[str, Any]) -> list[str]:
         f"- Machine: {meta['cpu']}, {meta['cores']} cores, {meta['system']}, Python {meta['python']}",
         f"- Pinning: {pinning}",
         f"- In-process: {s['repeats']} interleaved repeats of ~{s['target_s'] * 1000:.0f} ms per app and endpoint, "
-        f"spread over {_count(s.get('inproc_processes', 1), 'worker process')} per app, median shown",
+        f"spread over {_count(processes, 'worker process', 'worker processes')} per app, median shown",
         f"- Over the wire: uvicorn (1 worker, httptools, uvloop, no access log) + wrk `-t{s['threads']} "
         f"-c{s['connections']}`, {_count(s['wire_batches'], 'interleaved run')} of {s['wire_duration_s']:g} s per app "
         f"and endpoint (after a {s['wire_warmup_s']:g} s warm-up), median shown",

@@ -271,9 +271,9 @@ def _compile(
     cache = app.resolve_cache(options.cache, where) if method == "GET" else None
     input_model = options.input_model if method in _BODY_METHODS else None
     output_model = options.output_model
-    if not (auth or permissions or throttle or input_model or cache or output_model):
-        return _plain_handler(func, owner, kwargs)
     call = _make_call(func, owner, kwargs)
+    if not (auth or permissions or throttle or input_model or cache or output_model):
+        return _plain_handler(call)
     return _full_handler(call, auth, permissions, throttle, input_model, cache, output_model)
 
 
@@ -296,64 +296,30 @@ def per_request_callable(obj: Any) -> Callable[[Request], Awaitable[Any]]:
 def _make_call(
     func: Callable[..., Any], owner: type | None, kwargs: Callable[[Request], dict[str, Any]] | None
 ) -> Callable[[Request], Awaitable[Any]]:
-    is_async = inspect.iscoroutinefunction(func)
-    if owner is not None:
-        if is_async:
+    """``call(request)`` → the awaitable of one endpoint call, with its keyword arguments.
 
-            async def call_method(request: Request) -> Any:
-                return await func(owner(), **(kwargs(request) if kwargs else {}))
-
-        else:
-
-            async def call_method(request: Request) -> Any:
-                return await asyncio.to_thread(func, owner(), **(kwargs(request) if kwargs else {}))
-
-        return call_method
-    if is_async:
+    ``call`` itself is a plain function returning the endpoint's coroutine, so awaiting it costs no extra
+    coroutine per request. A sync endpoint runs in a worker thread so it cannot block other requests.
+    """
+    if not inspect.iscoroutinefunction(func):
+        if owner is not None:
+            return lambda request: asyncio.to_thread(func, owner(), **(kwargs(request) if kwargs else {}))
+        return lambda request: asyncio.to_thread(func, **(kwargs(request) if kwargs else {}))
+    if owner is not None:  # GenericAPI: a new instance per request
         if kwargs is None:
-
-            async def call_plain(request: Request) -> Any:
-                return await func()
-
-            return call_plain
-
-        async def call(request: Request) -> Any:
-            return await func(**kwargs(request))
-
-        return call
-
-    async def call_sync(request: Request) -> Any:
-        # A sync endpoint runs in a worker thread so it cannot block other requests.
-        return await asyncio.to_thread(func, **(kwargs(request) if kwargs else {}))
-
-    return call_sync
+            return lambda request: func(owner())
+        return lambda request: func(owner(), **kwargs(request))
+    if kwargs is None:
+        return lambda request: func()
+    return lambda request: func(**kwargs(request))
 
 
 #: What an endpoint returns most of the time: wrapped in a Response with no other step.
 _PLAIN_DATA = frozenset((dict, list, str, int, float, bool, type(None), bytes, tuple))
 
 
-def _plain_handler(
-    func: Callable[..., Any], owner: type | None, kwargs: Callable[[Request], dict[str, Any]] | None
-) -> Handler:
+def _plain_handler(call: Callable[[Request], Awaitable[Any]]) -> Handler:
     """The handler of an endpoint that declares no pipeline step: call, then wrap (plus cursors and pagination)."""
-    if owner is None and inspect.iscoroutinefunction(func):
-        # The endpoint is awaited directly, without an intermediate `call` coroutine.
-        if kwargs is None:
-
-            async def handler_without_arguments(request: Request) -> Response:
-                result = await func()
-                return Response(result) if type(result) in _PLAIN_DATA else await _finish(result)
-
-            return handler_without_arguments
-
-        async def handler_with_arguments(request: Request) -> Response:
-            result = await func(**kwargs(request))
-            return Response(result) if type(result) in _PLAIN_DATA else await _finish(result)
-
-        return handler_with_arguments
-
-    call = _make_call(func, owner, kwargs)
 
     async def handler(request: Request) -> Response:
         result = await call(request)
@@ -364,12 +330,12 @@ def _plain_handler(
 
 async def _finish(result: Any) -> Response:
     """Wrap what an endpoint returned that is not plain data: a Response, a cursor, a model..."""
-    if isinstance(result, Response):
-        result.data = await materialize(result.data)
-        if result.pagination is not None:
-            result.data = await result.pagination.template(result.data)
-        return result
-    return Response(await materialize(result))
+    response = result if isinstance(result, Response) else Response(result)
+    if _needs_materializing(response.data):
+        response.data = await materialize(response.data)
+    if response.pagination is not None:
+        response.data = await response.pagination.template(response.data)
+    return response
 
 
 def _full_handler(
@@ -381,6 +347,9 @@ def _full_handler(
     cache: Any,
     output_model: type[BaseModel] | None,
 ) -> Handler:
+    # Validation that needs I/O finishes after it, e.g. panther-db's ModelSerializer loading references by id.
+    materialize_input = input_model is not None and _needs_materializing_type(input_model)
+
     async def handler(request: Request) -> Response:
         if auth is not None:
             request.user = await auth(request)
@@ -392,15 +361,16 @@ def _full_handler(
             await throttle(request)
         if input_model is not None:  # only set for POST/PUT/PATCH handlers
             request.validate_data(input_model)
-            # Validation that needs I/O finishes here, e.g. panther-db's ModelSerializer loading references by id.
-            request.validated_data = await materialize(request.validated_data)
+            if materialize_input:
+                request.validated_data = await materialize(request.validated_data)
         if cache is not None:  # only set for the GET handler (HEAD shares it)
             cached = await cache.get(request)
             if cached is not None:
                 return cached
         result = await call(request)
         response = result if isinstance(result, Response) else Response(result)
-        response.data = await materialize(response.data)
+        if _needs_materializing(response.data):
+            response.data = await materialize(response.data)
         if output_model is not None and response.data:
             response.data = await serialize_output(output_model, response.data)
         if response.pagination is not None:
@@ -410,6 +380,14 @@ def _full_handler(
         return response
 
     return handler
+
+
+def _needs_materializing_type(cls: type) -> bool:
+    return getattr(cls, "__panther_materialize__", None) is not None
+
+
+def _needs_materializing(data: Any) -> bool:
+    return type(data) not in _PLAIN_DATA and _needs_materializing_type(type(data))
 
 
 async def materialize(data: Any) -> Any:

@@ -176,7 +176,7 @@ class Request(BaseRequest):
         ``{"field.sub": "message"}``; a body that is neither JSON nor a form → 422.
         """
         try:
-            if self._is_json_body(self._content_type_value()):
+            if self._content_type == b"application/json" or self._is_json_body(self._content_type_value()):
                 # Straight from bytes, whether or not `data` was parsed already (a middleware may have read it),
                 # so the same body always gives the same answer: pydantic parses and validates in one pass, in JSON
                 # mode whatever the charset parameter says.
