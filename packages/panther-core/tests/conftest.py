@@ -66,6 +66,15 @@ class ASGICaller:
         chunks = [body] if isinstance(body, bytes) else list(body)
         if isinstance(headers, dict):
             headers = list(headers.items())
+        else:
+            headers = list(headers)
+        # Like an HTTP/1.1 client: a body comes with its length (or, sent in several chunks, as chunked).
+        names = {name.lower() for name, _ in headers}
+        if any(chunks) and not names & {"content-length", "transfer-encoding"}:
+            if len(chunks) == 1:
+                headers.append(("content-length", str(len(chunks[0]))))
+            else:
+                headers.append(("transfer-encoding", "chunked"))
         messages: list[dict[str, Any]] = []
         queue = [
             {"type": "http.request", "body": chunk, "more_body": i < len(chunks) - 1} for i, chunk in enumerate(chunks)

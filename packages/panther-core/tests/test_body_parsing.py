@@ -379,3 +379,44 @@ class TestClientDisconnect:
             )
         assert result.messages == []
         assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
+
+
+class TestWhenTheBodyIsRead:
+    """HTTP/1 requests without Content-Length or Transfer-Encoding have no body: the server is not asked for one."""
+
+    @staticmethod
+    async def call(app, method, headers, http_version="1.1", messages=()):
+        queue = list(messages)
+        sent = []
+
+        async def receive():
+            if not queue:
+                raise AssertionError("receive() called for a request without a body")
+            return queue.pop(0)
+
+        async def send(message):
+            sent.append(message)
+
+        scope = {"type": "http", "method": method, "path": "/echo", "headers": headers, "http_version": http_version}
+        await app(scope, receive, send)
+        return sent[0]["status"], b"".join(m.get("body", b"") for m in sent[1:])
+
+    async def test_no_length_no_body_no_receive(self):
+        @API()
+        async def echo(request: Request):
+            return {"body": request.body.decode()}
+
+        app = Panther(__name__, configs={}, urls={"echo": echo})
+        assert await self.call(app, "GET", []) == (200, b'{"body":""}')
+        assert await self.call(app, "DELETE", [(b"content-length", b"0")]) == (200, b'{"body":""}')
+
+    async def test_http2_without_length_is_still_read(self):
+        @API()
+        async def echo(request: Request):
+            return {"body": request.body.decode()}
+
+        app = Panther(__name__, configs={}, urls={"echo": echo})
+        message = {"type": "http.request", "body": b"hi", "more_body": False}
+        assert await self.call(app, "POST", [], http_version="2", messages=[message]) == (200, b'{"body":"hi"}')
+        chunked = [(b"transfer-encoding", b"chunked")]
+        assert await self.call(app, "POST", chunked, messages=[message]) == (200, b'{"body":"hi"}')

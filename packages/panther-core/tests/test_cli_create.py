@@ -45,7 +45,8 @@ async def lifespan(message):
 
 
 async def call(method, path, body=None):
-    queue = [{"type": "http.request", "body": json.dumps(body).encode() if body is not None else b""}]
+    payload = json.dumps(body).encode() if body is not None else b""
+    queue = [{"type": "http.request", "body": payload}]
     messages = []
 
     async def receive():
@@ -57,7 +58,8 @@ async def call(method, path, body=None):
     scope = {
         "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": method, "scheme": "http",
         "path": path, "raw_path": path.encode(), "query_string": b"", "client": ("127.0.0.1", 1),
-        "server": ("127.0.0.1", 80), "headers": [(b"content-type", b"application/json")],
+        "server": ("127.0.0.1", 80),
+        "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode())],
     }
     await app(scope, receive, send)
     body = b"".join(m.get("body", b"") for m in messages[1:])

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 __all__ = ["Address", "Headers", "Request"]
 
 _NOT_READ: Any = object()
+_HTTP1 = frozenset(("1.0", "1.1"))
 
 
 class Request(BaseRequest):
@@ -71,25 +72,33 @@ class Request(BaseRequest):
         """
         if self._body is not _NOT_READ:
             return self._body
-        message = await self.asgi_receive()
-        if message["type"] != "http.request":
-            raise ClientDisconnected
-        first = message.get("body", b"")
-        complete = not message.get("more_body", False)
-        if complete and not first:  # most GETs: no body, nothing to check
-            self._body = b""
-            return self._body
-        limit = self.max_body_size
-        # The two headers needed here are picked from the raw list: building `self.headers` would decode every
-        # header of every request, and most handlers never look at them.
+        # The headers needed here are picked from the raw list: building `self.headers` would decode every header
+        # of every request, and most handlers never look at them.
         declared = content_type = None
+        chunked = False
         for name, value in self.scope.get("headers") or ():
             name = name.lower()
             if name == b"content-length":
                 declared = value
             elif name == b"content-type":
                 content_type = value
+            elif name == b"transfer-encoding":
+                chunked = True
         self._content_type = content_type
+        if not chunked and declared in (None, b"0") and self.scope.get("http_version", "1.1") in _HTTP1:
+            # HTTP/1 without Content-Length or Transfer-Encoding has no body (RFC 9112 §6.3): most GETs. Not asking
+            # the server for it saves a round through its flow control on every such request.
+            self._body = b""
+            return self._body
+        message = await self.asgi_receive()
+        if message["type"] != "http.request":
+            raise ClientDisconnected
+        first = message.get("body", b"")
+        complete = not message.get("more_body", False)
+        if complete and not first:
+            self._body = b""
+            return self._body
+        limit = self.max_body_size
         if limit is not None and declared is not None:
             if not declared.isdigit():
                 raise BadRequestAPIError(detail="Invalid Content-Length header")
