@@ -139,35 +139,40 @@ def _endpoint_header() -> str:
 
 
 def _inproc_section(results: dict[str, Any]) -> list[str]:
-    data = results.get("inproc", {})
-    if not data:
+    if not results.get("inproc"):
         return []
-    raw = _endpoint_medians(data, RAW)
-    upstream = _endpoint_medians(data, UPSTREAM)
-    header = ["App", *(f"`{endpoint.label}` µs" for endpoint in ENDPOINTS), "±", "vs raw", "vs upstream"]
-    rows = []
-    for key in _ok_keys(results, "inproc"):
-        medians = _endpoint_medians(data, key)
-        noise = _noise(list(data[key].values()))
-        cells = [f"{medians[e.key]:.1f}" if e.key in medians else DASH for e in ENDPOINTS]
-        rows.append(
-            [
-                _label(key, results),
-                *cells,
-                noise,
-                _ratios(raw, medians, time_based=True),
-                _ratios(upstream, medians, time_based=True),
-            ]
-        )
     return [
         "## In-process: µs per request (lower is better)",
         "",
         "The ASGI app called directly with a fake `receive`/`send` (no server, no sockets): the framework's own cost.",
         f"Relative speeds in the order {_endpoint_header()}.",
         "",
-        *_table(header, rows),
+        *_micros_table(results, "inproc"),
         "",
     ]
+
+
+def _micros_table(results: dict[str, Any], section: str, field: str | None = None) -> list[str]:
+    """A table of µs per request (lower is better) by app and endpoint, from ``results[section]``: the samples
+    themselves, or their ``field`` when they are dicts."""
+    data = results[section]
+    raw = _endpoint_medians(data, RAW, field)
+    upstream = _endpoint_medians(data, UPSTREAM, field)
+    header = ["App", *(f"`{endpoint.label}` µs" for endpoint in ENDPOINTS), "±", "vs raw", "vs upstream"]
+    rows = []
+    for key in _ok_keys(results, section):
+        medians = _endpoint_medians(data, key, field)
+        noise = _noise([[sample[field] for sample in samples] if field else samples for samples in data[key].values()])
+        rows.append(
+            [
+                _label(key, results),
+                *(f"{medians[e.key]:.1f}" if e.key in medians else DASH for e in ENDPOINTS),
+                noise,
+                _ratios(raw, medians, time_based=True),
+                _ratios(upstream, medians, time_based=True),
+            ]
+        )
+    return _table(header, rows)
 
 
 def _ratios(reference: dict[str, float], medians: dict[str, float], time_based: bool) -> str:
@@ -235,22 +240,6 @@ def _server_cpu_table(results: dict[str, Any]) -> list[str]:
     data = results["wire"]
     if not all("server_cpu_us" in sample for samples in data.values() for runs in samples.values() for sample in runs):
         return []
-    raw = _endpoint_medians(data, RAW, "server_cpu_us")
-    upstream = _endpoint_medians(data, UPSTREAM, "server_cpu_us")
-    header = ["App", *(f"`{endpoint.label}` µs" for endpoint in ENDPOINTS), "±", "vs raw", "vs upstream"]
-    rows = []
-    for key in _ok_keys(results, "wire"):
-        medians = _endpoint_medians(data, key, "server_cpu_us")
-        noise = _noise([[sample["server_cpu_us"] for sample in samples] for samples in data[key].values()])
-        rows.append(
-            [
-                _label(key, results),
-                *(f"{medians[e.key]:.1f}" if e.key in medians else DASH for e in ENDPOINTS),
-                noise,
-                _ratios(raw, medians, time_based=True),
-                _ratios(upstream, medians, time_based=True),
-            ]
-        )
     return [
         "### Server CPU time per request under wrk load (µs, lower is better)",
         "",
@@ -258,7 +247,7 @@ def _server_cpu_table(results: dict[str, Any]) -> list[str]:
         "server, sockets and framework together. Unlike req/s it does not drop when other processes compete for the "
         "machine, so it is the steadier over-the-wire comparison.",
         "",
-        *_table(header, rows),
+        *_micros_table(results, "wire", "server_cpu_us"),
         "",
     ]
 

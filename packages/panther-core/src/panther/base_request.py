@@ -105,25 +105,30 @@ class Headers:
 class BaseRequest:
     """The parts of an HTTP request or WebSocket connection that come from the ASGI scope.
 
-    Only the scope and the ASGI callables are set per request; everything else is computed on first use and cached
-    in the instance ``__dict__`` (or read from a class-level default), so a request pays only for what it uses.
+    Only the scope, the ASGI callables and a few slots are set per request; headers, query parameters and cookies
+    are parsed on first use and cached in the instance ``__dict__``, so a request pays only for what it uses.
     """
 
-    __slots__ = ("__dict__", "app", "asgi_receive", "asgi_send", "scope")
-
-    # Class-level defaults, replaced per instance when set (they live in the instance __dict__ then).
-    user: Any = None
+    __slots__ = ("__dict__", "_path_variables", "app", "asgi_receive", "asgi_send", "scope", "user")
 
     def __init__(self, scope: Scope, receive: Receive, send: Send, app: Panther | None = None) -> None:
         self.scope = scope
         self.asgi_receive = receive
         self.asgi_send = send
         self.app = app
+        self.user: Any = None
+        self._path_variables: dict[str, str] | None = None
 
-    @cached_property
+    @property
     def path_variables(self) -> dict[str, str]:
-        """The raw path variables (the router sets them; a route without variables gets an empty dict)."""
-        return {}
+        """The raw path variables (set by the router; a route without variables gets an empty dict of its own)."""
+        if self._path_variables is None:
+            self._path_variables = {}
+        return self._path_variables
+
+    @path_variables.setter
+    def path_variables(self, value: dict[str, str]) -> None:
+        self._path_variables = value
 
     @cached_property
     def headers(self) -> Headers:

@@ -331,7 +331,7 @@ class Panther:
                 raise NotFoundAPIError
             route, variables = found
             if variables:  # static routes all share one empty dict: keep the request's own
-                request.path_variables = variables
+                request._path_variables = variables
             if request.body_error is not None:
                 raise request.body_error
             handler = route.handlers.get(request.method)

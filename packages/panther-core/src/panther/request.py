@@ -33,17 +33,14 @@ class Request(BaseRequest):
     JSON (``application/json`` with parameters, ``+json`` types), form data, multipart (files become
     ``panther.file_handler.File``), otherwise the raw bytes."""
 
-    __slots__ = ("_body", "max_body_size", "method")
+    # Slots are set in __init__ (cheap); attributes set on few requests live in the instance __dict__ instead.
+    __slots__ = ("_body", "_content_type", "max_body_size", "method", "validated_data")
 
-    # Class-level defaults, replaced per instance when set.
-    validated_data: Any = None
     #: Set by the app when reading the body failed; raised after the middlewares ran so they see its response.
     body_error: Exception | None = None
     #: Uploaded files of a multipart body, closed by the app once the response is sent.
     uploads: list[Any] | None = None
     _data: Any = _NOT_READ
-    # The raw Content-Type, picked out while the body is read (so validation needs no header parsing).
-    _content_type: Any = _NOT_READ
 
     def __init__(
         self,
@@ -58,9 +55,14 @@ class Request(BaseRequest):
         self.asgi_receive = receive
         self.asgi_send = send
         self.app = app
+        self.user: Any = None
+        self._path_variables: dict[str, str] | None = None
         self.method: str = scope["method"]
         self.max_body_size = max_body_size
+        self.validated_data: Any = None
         self._body: bytes = _NOT_READ
+        # The raw Content-Type, picked out while the body is read (so validation needs no header parsing).
+        self._content_type: Any = _NOT_READ
 
     # --- Body ---------------------------------------------------------------------------------------------------
 

@@ -150,6 +150,9 @@ class Router(Generic[R]):
             if result is None:
                 return None
         route, variables = result
+        if len(variables) == 1:  # the common case, without building a comprehension
+            ((index, name),) = variables
+            return route, {name: segments[index]}
         return route, {name: segments[index] for index, name in variables}
 
     def __iter__(self) -> Iterator[tuple[str, R]]:

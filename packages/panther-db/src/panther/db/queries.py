@@ -7,8 +7,8 @@ finds nothing instead of raising: ``find_one`` → ``None``, ``find_one_or_raise
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Self
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Literal, Self
 
 from pydantic import BaseModel
 
@@ -21,7 +21,7 @@ from panther.db.updates import prepare_update
 from panther.exceptions import DatabaseError, NotFoundAPIError
 
 if TYPE_CHECKING:
-    from panther.db.engines.base import BaseDatabaseConnection, Filter
+    from panther.db.engines.base import BaseDatabaseConnection, Document, Filter
 
 
 class Query(BaseModel):
@@ -54,16 +54,44 @@ class Query(BaseModel):
             await resolve_references(layout, documents, connection)
         return [cls.model_validate(document) for document in documents]
 
-    # --- reading ------------------------------------------------------------------------------------------------
-
     @classmethod
-    async def find_one(cls, _filter: Mapping[str, Any] | None = None, /, **kwargs: Any) -> Self | None:
+    async def _load_match(
+        cls,
+        engine_method: Literal["find_one", "first", "last"],
+        _filter: Mapping[str, Any] | None,
+        kwargs: Mapping[str, Any],
+    ) -> Self | None:
+        """The document the engine's ``find_one``, ``first`` or ``last`` picks, as a model (``None``: no match)."""
         db = connection()
         query = cls._query(db, _filter, kwargs)
         if query is None:
             return None
-        doc = await db.find_one(layout_of(cls).collection, query)
+        pick: Callable[[str, Filter], Awaitable[Document | None]] = getattr(db, engine_method)
+        doc = await pick(layout_of(cls).collection, query)
         return None if doc is None else await load_one(cls, doc, db)
+
+    @classmethod
+    async def _update_matches(
+        cls,
+        engine_method: Literal["update_one", "update_many"],
+        _filter: Mapping[str, Any],
+        update: Mapping[str, Any],
+    ) -> int:
+        """Run the engine's ``update_one`` or ``update_many``; returns how many documents matched."""
+        db = connection()
+        query = cls._query(db, _filter, {})
+        layout = layout_of(cls)
+        prepared = await prepare_update(cls, layout, db, update)
+        if query is None:
+            return 0
+        run: Callable[[str, Filter, Document], Awaitable[int]] = getattr(db, engine_method)
+        return await run(layout.collection, query, prepared.engine_update)
+
+    # --- reading ------------------------------------------------------------------------------------------------
+
+    @classmethod
+    async def find_one(cls, _filter: Mapping[str, Any] | None = None, /, **kwargs: Any) -> Self | None:
+        return await cls._load_match("find_one", _filter, kwargs)
 
     @classmethod
     async def find_one_or_raise(cls, _filter: Mapping[str, Any] | None = None, /, **kwargs: Any) -> Self:
@@ -86,22 +114,12 @@ class Query(BaseModel):
     @classmethod
     async def first(cls, _filter: Mapping[str, Any] | None = None, /, **kwargs: Any) -> Self | None:
         """The first match in insertion (``_id``) order."""
-        db = connection()
-        query = cls._query(db, _filter, kwargs)
-        if query is None:
-            return None
-        doc = await db.first(layout_of(cls).collection, query)
-        return None if doc is None else await load_one(cls, doc, db)
+        return await cls._load_match("first", _filter, kwargs)
 
     @classmethod
     async def last(cls, _filter: Mapping[str, Any] | None = None, /, **kwargs: Any) -> Self | None:
         """The last match in insertion (``_id``) order."""
-        db = connection()
-        query = cls._query(db, _filter, kwargs)
-        if query is None:
-            return None
-        doc = await db.last(layout_of(cls).collection, query)
-        return None if doc is None else await load_one(cls, doc, db)
+        return await cls._load_match("last", _filter, kwargs)
 
     @classmethod
     async def count(cls, _filter: Mapping[str, Any] | None = None, /, **kwargs: Any) -> int:
@@ -147,22 +165,14 @@ class Query(BaseModel):
         cls, _filter: Mapping[str, Any], _update: Mapping[str, Any] | None = None, /, **kwargs: Any
     ) -> int:
         """Update the first match; returns how many matched (0 or 1). Plain keys are set, ``$`` operators pass."""
-        db = connection()
-        query = cls._query(db, _filter, {})
-        layout = layout_of(cls)
-        update = await prepare_update(cls, layout, db, {**(_update or {}), **kwargs})
-        return 0 if query is None else await db.update_one(layout.collection, query, update.engine_update)
+        return await cls._update_matches("update_one", _filter, {**(_update or {}), **kwargs})
 
     @classmethod
     async def update_many(
         cls, _filter: Mapping[str, Any], _update: Mapping[str, Any] | None = None, /, **kwargs: Any
     ) -> int:
         """Update every match; returns how many matched (like ``update_one``)."""
-        db = connection()
-        query = cls._query(db, _filter, {})
-        layout = layout_of(cls)
-        update = await prepare_update(cls, layout, db, {**(_update or {}), **kwargs})
-        return 0 if query is None else await db.update_many(layout.collection, query, update.engine_update)
+        return await cls._update_matches("update_many", _filter, {**(_update or {}), **kwargs})
 
     @classmethod
     async def delete_one(cls, _filter: Mapping[str, Any] | None = None, /, **kwargs: Any) -> bool:

@@ -8,11 +8,12 @@ request or on ``async with``, and shuts down on ``close()``. Cookies the app set
 from __future__ import annotations
 
 import asyncio
+import inspect
 import weakref
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Coroutine, Iterator, Mapping
 from functools import cached_property
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, Concatenate, ParamSpec, Self
 from urllib.parse import quote, unquote
 
 import orjson
@@ -115,7 +116,75 @@ class ClientResponse:
         return f"<ClientResponse {self.status_code} {self.content_type or '-'} {len(self.body)} bytes>"
 
 
-class APIClient:
+_P = ParamSpec("_P")
+
+
+def _fixed_method(
+    method: str, request: Callable[Concatenate[APIClient, str, _P], Coroutine[Any, Any, ClientResponse]]
+) -> Callable[Concatenate[APIClient, _P], Coroutine[Any, Any, ClientResponse]]:
+    """``request`` with its ``method`` argument fixed: ``client.post(...)`` is ``client.request("POST", ...)``.
+
+    Type checkers see ``request``'s parameters (minus ``method``); so does ``inspect.signature`` (and ``help``).
+    """
+
+    async def call(self: APIClient, /, *args: _P.args, **kwargs: _P.kwargs) -> ClientResponse:
+        send: Callable[..., Coroutine[Any, Any, ClientResponse]] = self.request  # a subclass's override included
+        return await send(method, *args, **kwargs)
+
+    signature = inspect.signature(request)
+    self_parameter, _method, *parameters = signature.parameters.values()
+    call.__signature__ = signature.replace(parameters=[self_parameter, *parameters])  # type: ignore[attr-defined]
+    call.__name__ = method.lower()
+    call.__qualname__ = f"APIClient.{call.__name__}"
+    call.__doc__ = f"``request({method!r}, path, ...)``: see ``request``."
+    return call
+
+
+class AppClient:
+    """What the test clients share: the app, its lifespan (started once, on ``startup()``; shut down on ``close()``)
+    and ``async with``. A client registers in ``open_clients`` when it is built and leaves it on ``close()``.
+    """
+
+    def __init__(self, app: AnyASGIApp, lifespan: bool) -> None:
+        self.app = app
+        self.run_lifespan = lifespan
+        self._lifespan: lifespans.Lifespan | None = None
+        self._closed = False
+        open_clients.add(self)
+
+    async def startup(self) -> None:
+        """Start the app's lifespan (once; requests and connections do it for you).
+
+        Raises ``LifespanError`` if its startup fails.
+        """
+        if self._closed:
+            raise RuntimeError("This client is closed; create a new one.")
+        if self.run_lifespan and self._lifespan is None:
+            self._lifespan = await lifespans.acquire(self.app)
+
+    async def close(self) -> None:
+        """Close what the client still has open, then shut the app down (unless another open client still uses it)."""
+        self._closed = True
+        open_clients.discard(self)
+        await self._close_open()
+        lifespan, self._lifespan = self._lifespan, None
+        if lifespan is not None:
+            await lifespans.release(lifespan)
+
+    async def _close_open(self) -> None:
+        """Close what is still open through this client, before the app shuts down (nothing, by default)."""
+
+    async def __aenter__(self) -> Self:
+        await self.startup()
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.close()
+
+
+class APIClient(AppClient):
     """An HTTP client for an ASGI app (usually a ``Panther``), run in the test's event loop.
 
     ``headers`` are sent with every request, ``cookies`` seed the cookie jar (``client.cookies``), and
@@ -131,40 +200,10 @@ class APIClient:
         cookies: Mapping[str, str] | None = None,
         lifespan: bool = True,
     ) -> None:
-        self.app = app
         self.headers = encode_headers(headers)
         self.cookies = CookieJar()
         self.cookies.update(cookies or {})
-        self.run_lifespan = lifespan
-        self._lifespan: lifespans.Lifespan | None = None
-        self._closed = False
-        open_clients.add(self)
-
-    # --- Lifespan -----------------------------------------------------------------------------------------------
-
-    async def startup(self) -> None:
-        """Start the app (once; requests do it for you). Raises ``LifespanError`` if its startup fails."""
-        if self._closed:
-            raise RuntimeError("This client is closed; create a new one.")
-        if self.run_lifespan and self._lifespan is None:
-            self._lifespan = await lifespans.acquire(self.app)
-
-    async def close(self) -> None:
-        """Shut the app down (if this client started it and no other open client uses it)."""
-        self._closed = True
-        open_clients.discard(self)
-        lifespan, self._lifespan = self._lifespan, None
-        if lifespan is not None:
-            await lifespans.release(lifespan)
-
-    async def __aenter__(self) -> Self:
-        await self.startup()
-        return self
-
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        await self.close()
+        super().__init__(app, lifespan)
 
     # --- Requests -----------------------------------------------------------------------------------------------
 
@@ -252,44 +291,9 @@ class APIClient:
     ) -> ClientResponse:
         return await self.request("DELETE", path, payload, headers, query_params, content_type)
 
-    async def post(
-        self,
-        path: str,
-        payload: Any = None,
-        headers: HeadersArg | None = None,
-        query_params: QueryArg | None = None,
-        content_type: str | None = None,
-        *,
-        data: FormArg | None = None,
-        files: FilesArg | None = None,
-    ) -> ClientResponse:
-        return await self.request("POST", path, payload, headers, query_params, content_type, data=data, files=files)
-
-    async def put(
-        self,
-        path: str,
-        payload: Any = None,
-        headers: HeadersArg | None = None,
-        query_params: QueryArg | None = None,
-        content_type: str | None = None,
-        *,
-        data: FormArg | None = None,
-        files: FilesArg | None = None,
-    ) -> ClientResponse:
-        return await self.request("PUT", path, payload, headers, query_params, content_type, data=data, files=files)
-
-    async def patch(
-        self,
-        path: str,
-        payload: Any = None,
-        headers: HeadersArg | None = None,
-        query_params: QueryArg | None = None,
-        content_type: str | None = None,
-        *,
-        data: FormArg | None = None,
-        files: FilesArg | None = None,
-    ) -> ClientResponse:
-        return await self.request("PATCH", path, payload, headers, query_params, content_type, data=data, files=files)
+    post = _fixed_method("POST", request)
+    put = _fixed_method("PUT", request)
+    patch = _fixed_method("PATCH", request)
 
     def __repr__(self) -> str:
         state = "closed" if self._closed else "started" if self._lifespan is not None else "not started"

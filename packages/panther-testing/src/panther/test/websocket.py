@@ -20,8 +20,7 @@ from urllib.parse import unquote
 
 import orjson
 
-from panther.test import lifespan as lifespans
-from panther.test.client import CLIENT_ADDRESS, HOST, open_clients, override_headers, split_path
+from panther.test.client import CLIENT_ADDRESS, HOST, AppClient, override_headers, split_path
 from panther.test.cookies import CookieJar
 from panther.test.encoding import HeadersArg, QueryArg, encode_headers, encode_query
 from panther.test.lifespan import AnyASGIApp
@@ -262,7 +261,7 @@ class WebsocketConnection:
         return self._inbox.popleft()
 
 
-class WebsocketClient:
+class WebsocketClient(AppClient):
     """Opens WebSocket connections to an ASGI app (usually a ``Panther``), in the test's event loop.
 
     ``headers`` are sent with every connection; ``cookies`` (a mapping, or an ``APIClient``'s ``client.cookies``
@@ -278,18 +277,14 @@ class WebsocketClient:
         cookies: Mapping[str, str] | CookieJar | None = None,
         lifespan: bool = True,
     ) -> None:
-        self.app = app
         self.headers = encode_headers(headers)
         if isinstance(cookies, CookieJar):
             self.cookies = cookies
         else:
             self.cookies = CookieJar()
             self.cookies.update(cookies or {})
-        self.run_lifespan = lifespan
-        self._lifespan: lifespans.Lifespan | None = None
         self._connections: set[WebsocketConnection] = set()
-        self._closed = False
-        open_clients.add(self)
+        super().__init__(app, lifespan)
 
     def connect(
         self,
@@ -330,31 +325,10 @@ class WebsocketClient:
         }
         return WebsocketConnection(self, scope)
 
-    async def startup(self) -> None:
-        """Start the app's lifespan (once; connecting does it for you)."""
-        if self._closed:
-            raise RuntimeError("This client is closed; create a new one.")
-        if self.run_lifespan and self._lifespan is None:
-            self._lifespan = await lifespans.acquire(self.app)
-
-    async def close(self) -> None:
-        """Close the connections still open, then shut the app down (unless another open client still uses it)."""
-        self._closed = True
-        open_clients.discard(self)
+    async def _close_open(self) -> None:
+        """The connections still open."""
         for connection in list(self._connections):
             await connection.close()
-        lifespan, self._lifespan = self._lifespan, None
-        if lifespan is not None:
-            await lifespans.release(lifespan)
-
-    async def __aenter__(self) -> Self:
-        await self.startup()
-        return self
-
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        await self.close()
 
     def __repr__(self) -> str:
         return f"<WebsocketClient app={self.app!r}>"
