@@ -64,10 +64,7 @@ class ASGICaller:
         """Send one request. ``disconnect`` drops the client while the body is sent; ``disconnect_after=n``
         drops it once ``n`` response body messages were received."""
         chunks = [body] if isinstance(body, bytes) else list(body)
-        if isinstance(headers, dict):
-            headers = list(headers.items())
-        else:
-            headers = list(headers)
+        headers = list(headers.items()) if isinstance(headers, dict) else list(headers)
         # Like an HTTP/1.1 client: a body comes with its length (or, sent in several chunks, as chunked).
         names = {name.lower() for name, _ in headers}
         if any(chunks) and not names & {"content-length", "transfer-encoding"}:
