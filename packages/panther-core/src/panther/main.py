@@ -36,7 +36,16 @@ from panther.exceptions import (
 )
 from panther.log import configure_logging
 from panther.middlewares.base import HTTPMiddleware, WebsocketMiddleware, build_chain
-from panther.pipeline import Handler, allowed_methods, compile_class, compile_function, per_request_callable
+from panther.pipeline import (
+    PLAIN_DATA,
+    Handler,
+    allowed_methods,
+    compile_class,
+    compile_function,
+    finish_response,
+    is_finished,
+    per_request_callable,
+)
 from panther.plugins import PluginManager
 from panther.request import Request
 from panther.response import RenderContext, Response
@@ -337,7 +346,13 @@ class Panther:
             handler = route.handlers.get(request.method)
             if handler is None:
                 return self._no_handler(route, request)
-            return await handler(request)
+            result = await handler(request)
+            # The two common results are handled inline; anything else (a cursor, pagination) is finished there.
+            if type(result) in PLAIN_DATA:
+                return Response(result)
+            if is_finished(result):
+                return result  # type: ignore[no-any-return]
+            return await finish_response(result)
         except ClientDisconnected:
             raise
         except Exception as exc:  # an APIError becomes its response, anything else a logged 500

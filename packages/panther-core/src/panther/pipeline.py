@@ -28,7 +28,9 @@ if TYPE_CHECKING:
     from panther.main import Panther
     from panther.request import Request
 
-Handler = Callable[["Request"], Awaitable[Response]]
+#: A compiled endpoint: ``await handler(request)`` gives what the endpoint returned (plain data or a Response);
+#: ``finish_response`` turns that into the Response to send.
+Handler = Callable[["Request"], Awaitable[Any]]
 
 _BODY_METHODS = frozenset(("POST", "PUT", "PATCH"))
 
@@ -251,7 +253,7 @@ def _with_middlewares(
         by_method["HEAD"] = handlers["GET"]
 
     async def by_method_dispatch(request: Request) -> Response:
-        return await by_method[request.method](request)
+        return await finish_response(await by_method[request.method](request))
 
     middlewares = app.load_middlewares(options.middlewares, where=f"middlewares of '{where}/'")
     chain = build_chain(by_method_dispatch, middlewares, app)
@@ -277,7 +279,8 @@ def _compile(
     output_model = options.output_model
     call = _make_call(func, owner, kwargs)
     if not (auth or permissions or throttle or input_model or cache or output_model):
-        return _plain_handler(call)
+        # No step to run: the handler is the endpoint call itself, and the app wraps its result.
+        return call
     return _full_handler(call, auth, permissions, throttle, input_model, cache, output_model)
 
 
@@ -319,27 +322,24 @@ def _make_call(
 
 
 #: What an endpoint returns most of the time: wrapped in a Response with no other step.
-_PLAIN_DATA = frozenset((dict, list, str, int, float, bool, type(None), bytes, tuple))
+PLAIN_DATA = frozenset((dict, list, str, int, float, bool, type(None), bytes, tuple))
 
 
-def _plain_handler(call: Callable[[Request], Awaitable[Any]]) -> Handler:
-    """The handler of an endpoint that declares no pipeline step: call, then wrap (plus cursors and pagination)."""
-
-    async def handler(request: Request) -> Response:
-        result = await call(request)
-        return Response(result) if type(result) in _PLAIN_DATA else await _finish(result)
-
-    return handler
-
-
-async def _finish(result: Any) -> Response:
-    """Wrap what an endpoint returned that is not plain data: a Response, a cursor, a model..."""
+async def finish_response(result: Any) -> Response:
+    """Turn what a handler returned into the Response to send: plain data is wrapped, a cursor read, pagination
+    applied. (The app inlines the two common cases; this is the general one.)"""
     response = result if isinstance(result, Response) else Response(result)
     if _needs_materializing(response.data):
         response.data = await materialize(response.data)
     if response.pagination is not None:
         response.data = await response.pagination.template(response.data)
+        response.pagination = None  # applied
     return response
+
+
+def is_finished(result: Any) -> bool:
+    """Whether ``result`` can be sent as it is: a plain Response of plain data, with no pagination to apply."""
+    return type(result) is Response and result.pagination is None and type(result.data) in PLAIN_DATA
 
 
 def _full_handler(
@@ -379,6 +379,7 @@ def _full_handler(
             response.data = await serialize_output(output_model, response.data)
         if response.pagination is not None:
             response.data = await response.pagination.template(response.data)
+            response.pagination = None  # applied: the app must not apply it again
         if cache is not None:
             await cache.set(request, response)
         return response
@@ -391,7 +392,7 @@ def _needs_materializing_type(cls: type) -> bool:
 
 
 def _needs_materializing(data: Any) -> bool:
-    return type(data) not in _PLAIN_DATA and _needs_materializing_type(type(data))
+    return type(data) not in PLAIN_DATA and _needs_materializing_type(type(data))
 
 
 async def materialize(data: Any) -> Any:

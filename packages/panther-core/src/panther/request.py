@@ -79,7 +79,7 @@ class Request(BaseRequest):
         declared = content_type = None
         chunked = False
         for name, value in self.scope.get("headers") or ():
-            name = name.lower()
+            # ASGI servers give header names lowercased (Starlette relies on it too): compared as they are.
             if name == b"content-length":
                 declared = value
             elif name == b"content-type":
