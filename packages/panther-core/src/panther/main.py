@@ -351,7 +351,7 @@ class Panther:
             if type(result) in PLAIN_DATA:
                 return Response(result)
             if is_finished(result):
-                return result  # type: ignore[no-any-return]
+                return result
             return await finish_response(result)
         except ClientDisconnected:
             raise
