@@ -283,7 +283,8 @@ class TestBodySizeLimit:
         app = make_app()
         assert app.config.MAX_REQUEST_BODY_SIZE == 10 * 1024 * 1024
         declared = str(10 * 1024 * 1024 + 1)
-        result = await caller(app).request("POST", "/echo", body=b"{}", headers={"content-length": declared})
+        # Refused from its Content-Length, once the first chunk arrived: the rest is never read.
+        result = await caller(app).request("POST", "/echo", body=[b"{", b"}"], headers={"content-length": declared})
         assert result.status == 413
         assert result.json() == {"detail": "Request Entity Too Large"}
 
@@ -420,3 +421,48 @@ class TestWhenTheBodyIsRead:
         assert await self.call(app, "POST", [], http_version="2", messages=[message]) == (200, b'{"body":"hi"}')
         chunked = [(b"transfer-encoding", b"chunked")]
         assert await self.call(app, "POST", chunked, messages=[message]) == (200, b'{"body":"hi"}')
+
+
+class TestEndpointsThatIgnoreTheBody:
+    """An endpoint that never sees the request ignores its body, as Starlette does: it is not read, so neither
+    its size nor its syntax can fail the request. An endpoint that takes the request gets it checked."""
+
+    @API(methods=["POST"])
+    async def ping():
+        return {"pong": True}
+
+    @API(methods=["POST"])
+    async def ping_with_request(request: Request):
+        return {"pong": True}
+
+    async def test_oversized_and_malformed_bodies_are_ignored(self, caller):
+        client = caller(
+            Panther(__name__, configs={"MAX_REQUEST_BODY_SIZE": 4}, urls={"ping": TestEndpointsThatIgnoreTheBody.ping})
+        )
+        for body in (b"{not json", b"x" * 100, [b"x" * 50, b"y" * 50]):
+            result = await client.request("POST", "/ping", body=body, headers={"content-type": "application/json"})
+            assert (result.status, result.json()) == (200, {"pong": True})
+
+    async def test_an_endpoint_taking_the_request_reads_it(self, caller):
+        urls = {"ping": TestEndpointsThatIgnoreTheBody.ping_with_request}
+        client = caller(Panther(__name__, configs={"MAX_REQUEST_BODY_SIZE": 4}, urls=urls))
+        assert (await client.request("POST", "/ping", body=b"x" * 100)).status == 413
+        assert (await client.request("POST", "/ping", body=b"{}")).status == 200
+
+    async def test_a_middleware_sees_the_body_of_every_request(self, caller):
+        from panther.middlewares import HTTPMiddleware
+
+        seen = []
+
+        class Recorder(HTTPMiddleware):
+            async def __call__(self, request):
+                seen.append(request.data)
+                return await self.dispatch(request=request)
+
+        urls = {"ping": TestEndpointsThatIgnoreTheBody.ping}
+        app = Panther(__name__, configs={"MIDDLEWARES": [Recorder]}, urls=urls)
+        result = await caller(app).request(
+            "POST", "/ping", body=b'{"a": 1}', headers={"content-type": "application/json"}
+        )
+        assert result.status == 200
+        assert seen == [{"a": 1}]

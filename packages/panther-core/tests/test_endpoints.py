@@ -140,6 +140,50 @@ class TestDeclaration:
         assert len(set(seen)) == 2
 
 
+class TestArguments:
+    async def test_every_signature_shape_gets_its_arguments(self, caller):
+        @API()
+        async def request_first(request, extra="default"):
+            return [request.path, extra]
+
+        @API()
+        async def variable_first(id: int, extra="default"):
+            return [id, extra]
+
+        @API()
+        async def raw_variable(name):
+            return name
+
+        @API()
+        async def variable_then_request(id: int, request: Request):
+            return [id, request.path]
+
+        @API()
+        async def keyword_only(*, request: Request, id: int):
+            return [id, request.path]
+
+        @API()
+        async def catch_all(**kwargs):
+            return sorted(kwargs)
+
+        urls = {
+            "a": request_first,
+            "b/<id>": variable_first,
+            "c/<name>": raw_variable,
+            "d/<id>": variable_then_request,
+            "e/<id>": keyword_only,
+            "f/<x>/<y>": catch_all,
+        }
+        client = caller(make_app(urls))
+        assert (await client.get("/a")).json() == ["/a", "default"]
+        assert (await client.get("/b/7")).json() == [7, "default"]
+        assert (await client.get("/c/ada")).json() == "ada"
+        assert (await client.get("/d/7")).json() == [7, "/d/7"]
+        assert (await client.get("/e/7")).json() == [7, "/e/7"]
+        assert (await client.get("/f/1/2")).json() == ["x", "y"]
+        assert (await client.get("/b/seven")).status == 400
+
+
 class Recorder:
     """Records which pipeline steps ran, in order."""
 

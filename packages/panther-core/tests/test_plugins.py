@@ -563,12 +563,18 @@ async def test_no_hook_is_called_per_request(caller: Any) -> None:
 # --- Config belongs to the app --------------------------------------------------------------------------------
 
 
+@API(methods=["POST"])
+async def echo(request: Any) -> Any:
+    return request.data
+
+
 async def test_two_apps_with_different_configs_side_by_side(caller: Any) -> None:
-    small = make_app(configs={"MAX_REQUEST_BODY_SIZE": 4})
-    large = make_app(configs={"MAX_REQUEST_BODY_SIZE": 1024})
+    small = Panther(__name__, configs={"MAX_REQUEST_BODY_SIZE": 4}, urls={"echo": echo})
+    large = Panther(__name__, configs={"MAX_REQUEST_BODY_SIZE": 1024}, urls={"echo": echo})
     body = b'{"a": 12345}'
-    assert (await caller(small).request("POST", "/hello", body=body)).status == 413
-    assert (await caller(large).request("POST", "/hello", body=body)).status == 200
+    assert (await caller(small).request("POST", "/echo", body=body)).status == 413
+    large_answer = await caller(large).request("POST", "/echo", body=body)
+    assert (large_answer.status, large_answer.json()) == (200, {"a": 12345})
     assert small.config.MAX_REQUEST_BODY_SIZE == 4 and large.config.MAX_REQUEST_BODY_SIZE == 1024
 
 

@@ -483,3 +483,36 @@ class TestEndpointReturns:
             return PlainTextResponse("sync")
 
         assert (await caller(app_for(handler)).get("/x")).body == b"sync"
+
+
+class TestPlainDataIsSentAsResponseWouldBe:
+    """The app sends plain data without building a Response: the bytes on the wire must be the same."""
+
+    @pytest.mark.parametrize(
+        "value", [{"a": 1}, [1, "x"], "text", 12, 1.5, True, None, b"raw", (1, 2), {"when": datetime.date(2026, 1, 2)}]
+    )
+    @pytest.mark.parametrize("method", ["GET", "HEAD"])
+    async def test_same_status_headers_and_body(self, caller, value, method):
+        @API()
+        async def plain():
+            return value
+
+        @API()
+        async def wrapped():
+            return Response(value)
+
+        client = caller(Panther(__name__, configs={}, urls={"plain": plain, "wrapped": wrapped}))
+        got = await client.request(method, "/plain")
+        expected = await client.request(method, "/wrapped")
+        assert (got.status, got.headers, got.body) == (expected.status, expected.headers, expected.body)
+        assert got.status == 200
+
+    async def test_unserialisable_plain_data_is_a_logged_500(self, caller, caplog):
+        @API()
+        async def handler():
+            return {"x": object()}
+
+        result = await caller(app_for(handler)).get("/x")
+        assert result.status == 500
+        assert result.json() == {"detail": "Internal Server Error"}
+        assert "Internal Server Error" in caplog.text

@@ -44,16 +44,21 @@ from panther.pipeline import (
     compile_function,
     finish_response,
     is_finished,
+    options_answer,
     per_request_callable,
+    read_body_for_middlewares,
 )
 from panther.plugins import PluginManager
 from panther.request import Request
-from panther.response import RenderContext, Response
+from panther.response import NO_CONTENT, RenderContext, Response
 from panther.routings import Router, flatten_urls, variable_names
 from panther.templates import build_environment
 from panther.types import Receive, Scope, Send
 
 logger = logging.getLogger("panther")
+
+_JSON_CONTENT_TYPE = Response._content_type_header
+_CONTENT_LENGTH = b"content-length"
 
 __all__ = ["Panther", "Route"]
 
@@ -70,7 +75,15 @@ class Route:
         self.allow = allowed_methods(handlers) if handlers else ""
         if "GET" in handlers:
             handlers.setdefault("HEAD", handlers["GET"])
+        if scope_type == "http":
+            handlers.setdefault("OPTIONS", options_answer(self.allow))
         self.handlers = handlers
+
+    def refuse(self) -> APIError:
+        """The error for a method this route does not answer: 426 on a WebSocket route, else 405 with ``Allow``."""
+        if self.scope_type != "http":
+            return UpgradeRequiredError()
+        return MethodNotAllowedAPIError(headers={"Allow": self.allow})
 
 
 class Panther:
@@ -122,7 +135,9 @@ class Panther:
         ]
         self.urls = self._collect_urls(urls)
         self.router: Router[Route] = Router(self.urls, self._build_route)
-        self._handle = build_chain(self._dispatch, self.http_middlewares, self)
+        # With global middlewares every request goes through their chain; without, `__call__` dispatches itself.
+        self._chain = build_chain(self._dispatch, self.http_middlewares, self) if self.http_middlewares else None
+        self._dumps = self.render_context.dumps
         self._max_body_size: int | None = self.config.MAX_REQUEST_BODY_SIZE
         mark_started(self)
 
@@ -271,32 +286,60 @@ class Panther:
         token = _current_app.set(self)
         request = Request(scope, receive, send, self, self._max_body_size)
         try:
+            response: Any = None
+            body: bytes | None
+            headers: list[tuple[bytes, bytes]] | None
             try:
-                # Read before the middlewares so they can use `request.data`, as in upstream Panther; a bad body
-                # becomes an error response inside the chain (with CORS headers and monitoring like any other).
-                await request.read_body()
-            except Exception as exc:  # ClientDisconnected too: it ends the request after the middlewares saw it
-                request.body_error = exc
-            context = self.render_context
-            response = None
-            try:
-                response = await self._handle(request)
-                if response is None:
-                    raise TypeError(
-                        "An HTTP middleware returned None instead of a response: "
-                        "it must `return await self.dispatch(request=request)`."
-                    )
-                if response.reads_request:
-                    response.prepare(request)
-                body = response.render(context)
+                if self._chain is None:
+                    try:
+                        response = await self._handler_for(request)(request)
+                    except ClientDisconnected:
+                        raise
+                    except Exception as exc:  # an APIError becomes its response, anything else a logged 500
+                        response = error_response(exc)
+                else:
+                    await read_body_for_middlewares(request)
+                    response = await self._chain(request)
+                    if response is None:
+                        raise TypeError(
+                            "An HTTP middleware returned None instead of a response: "
+                            "it must `return await self.dispatch(request=request)`."
+                        )
+                if type(response) in PLAIN_DATA:
+                    # Plain data (what most endpoints return) is sent as Response(data) would send it, without
+                    # building one: status 200, JSON (bytes as they are, None as an empty body).
+                    body = response if type(response) is bytes else b"" if response is None else self._dumps(response)
+                    status = 200
+                    headers = [_JSON_CONTENT_TYPE, (_CONTENT_LENGTH, b"%d" % len(body))]
+                else:
+                    # is_finished(response), inlined: a cursor to read or pagination to apply needs finishing.
+                    if (
+                        type(response) is not Response
+                        or response.pagination is not None
+                        or type(response.data) not in PLAIN_DATA
+                    ):
+                        response = await finish_response(response)
+                    if response.reads_request:
+                        response.prepare(request)
+                    body = response.render(self.render_context)
+                    status = response.status_code
+                    headers = None if body is None else response.raw_headers(len(body))
             except ClientDisconnected:
                 return
-            except Exception as exc:  # raised by a middleware or while rendering
+            except Exception as exc:  # raised by a middleware, or while reading a cursor or rendering
                 response, body = self._render_failure(response, exc)
-            if request.method == "HEAD":
-                await response.send_head(send, body)
-            else:
-                await response.send_rendered(send, receive, body, context)
+                status = response.status_code
+                headers = None if body is None else response.raw_headers(len(body))
+            if body is None:  # a response that streams its body sends itself
+                if request.method == "HEAD":
+                    await response.send_head(send, None)
+                else:
+                    await response.send_rendered(send, receive, None, self.render_context)
+                return
+            await send({"type": "http.response.start", "status": status, "headers": headers})
+            if request.method == "HEAD" or status in NO_CONTENT:
+                body = b""
+            await send({"type": "http.response.body", "body": body})
         except ClientDisconnected:
             pass
         finally:
@@ -304,9 +347,24 @@ class Panther:
             if request.uploads:
                 request.close_uploads()
 
-    def _render_failure(self, failed: Response | None, exc: Exception) -> tuple[Response, bytes | None]:
+    def _handler_for(self, request: Request) -> Handler:
+        """The compiled handler for the request's path and method; raises 404, 405 or 426 (or the body's error)."""
+        found = self.router.match(request.scope["path"])
+        if found is None:
+            raise NotFoundAPIError
+        route, variables = found
+        if variables:  # static routes all share one empty dict: keep the request's own
+            request._path_variables = variables
+        if request.body_error is not None:
+            raise request.body_error
+        handler = route.handlers.get(request.method)
+        if handler is None:
+            raise route.refuse()
+        return handler
+
+    def _render_failure(self, failed: Any, exc: Exception) -> tuple[Response, bytes | None]:
         response = error_response(exc)
-        if failed is not None:
+        if isinstance(failed, Response):
             # Rendering failed after the middlewares ran: keep the CORS headers they added, or the browser hides
             # even the 500 from the page.
             response.headers.update(
@@ -332,39 +390,15 @@ class Panther:
             _current_app.reset(token)
 
     async def _dispatch(self, request: Request) -> Response:
-        """Innermost handler: route, then run the endpoint; errors become responses here so that
-        middlewares (CORS, monitoring) see them like any other response."""
+        """Innermost handler of the global middleware chain: route, run the endpoint, and turn errors into
+        responses here so that middlewares (CORS, monitoring) see them like any other response."""
         try:
-            found = self.router.match(request.path)
-            if found is None:
-                raise NotFoundAPIError
-            route, variables = found
-            if variables:  # static routes all share one empty dict: keep the request's own
-                request._path_variables = variables
-            if request.body_error is not None:
-                raise request.body_error
-            handler = route.handlers.get(request.method)
-            if handler is None:
-                return self._no_handler(route, request)
-            result = await handler(request)
-            # The two common results are handled inline; anything else (a cursor, pagination) is finished there.
-            if type(result) in PLAIN_DATA:
-                return Response(result)
-            if is_finished(result):
-                return result
-            return await finish_response(result)
+            result = await self._handler_for(request)(request)
+            return result if is_finished(result) else await finish_response(result)
         except ClientDisconnected:
             raise
         except Exception as exc:  # an APIError becomes its response, anything else a logged 500
             return error_response(exc)
-
-    @staticmethod
-    def _no_handler(route: Route, request: Request) -> Response:
-        if route.scope_type != "http":
-            raise UpgradeRequiredError
-        if request.method == "OPTIONS":
-            return Response(status_code=204, headers={"Allow": route.allow})
-        raise MethodNotAllowedAPIError(headers={"Allow": route.allow})
 
     # --- Lifespan -----------------------------------------------------------------------------------------------
 

@@ -120,6 +120,18 @@ def build_kwargs_factory(
     by name, so a missing one was a ``TypeError`` on every request; here it is a startup error. A parameter that
     is neither a path variable, the request, nor optional is a startup error too.
     """
+    casts, request_names = _parameters(func, variables, where, method)
+    return _kwargs_builder(casts, request_names) if casts or request_names else None
+
+
+_Casts = tuple[tuple[str, Callable[[str], Any] | None], ...]
+
+
+def _parameters(
+    func: Callable[..., Any], variables: tuple[str, ...], where: str, method: bool
+) -> tuple[_Casts, tuple[str, ...]]:
+    """What ``func`` takes: its path variables with their casts, and the names it takes the request under
+    (in the order of its signature)."""
     signature = inspect.signature(func)
     request_names: list[str] = []
     casts: list[tuple[str, Callable[[str], Any] | None]] = []
@@ -162,14 +174,10 @@ def build_kwargs_factory(
             f"{'them' if len(missing) > 1 else 'it'} as a parameter (or `**kwargs`)."
         )
     casts.extend((name, None) for name in missing)
-    if not request_names and not casts:
-        return None
-    return _kwargs_builder(tuple(casts), tuple(request_names))
+    return tuple(casts), tuple(request_names)
 
 
-def _kwargs_builder(
-    casts: tuple[tuple[str, Callable[[str], Any] | None], ...], request_names: tuple[str, ...]
-) -> Callable[[Request], dict[str, Any]]:
+def _kwargs_builder(casts: _Casts, request_names: tuple[str, ...]) -> Callable[[Request], dict[str, Any]]:
     # The two shapes almost every endpoint has get a builder of their own: this runs for every request.
     if not casts and len(request_names) == 1:
         (request_name,) = request_names
@@ -233,6 +241,16 @@ def allowed_methods(methods: Iterable[str]) -> str:
     return ", ".join(dict.fromkeys([*methods, *(["HEAD"] if "GET" in methods else []), "OPTIONS"]))
 
 
+def options_answer(allow: str) -> Handler:
+    """The handler answering ``OPTIONS`` on an endpoint that does not implement it: 204 with ``Allow``."""
+    headers = {"Allow": allow}
+
+    async def answer_options(request: Request) -> Response:
+        return Response(status_code=204, headers=headers)
+
+    return answer_options
+
+
 def _with_middlewares(
     handlers: dict[str, Handler], options: EndpointOptions, app: Panther, where: str
 ) -> dict[str, Handler]:
@@ -243,21 +261,35 @@ def _with_middlewares(
     """
     if not options.middlewares or not handlers:
         return handlers
-    headers = {"Allow": allowed_methods(handlers)}
-
-    async def answer_options(request: Request) -> Response:
-        return Response(status_code=204, headers=headers)
-
-    by_method = {**handlers, "OPTIONS": answer_options}
+    by_method = {**handlers, "OPTIONS": options_answer(allowed_methods(handlers))}
     if "GET" in handlers:
         by_method["HEAD"] = handlers["GET"]
 
     async def by_method_dispatch(request: Request) -> Response:
+        if request.body_error is not None:
+            raise request.body_error
         return await finish_response(await by_method[request.method](request))
 
     middlewares = app.load_middlewares(options.middlewares, where=f"middlewares of '{where}/'")
     chain = build_chain(by_method_dispatch, middlewares, app)
-    return dict.fromkeys(by_method, chain)
+
+    async def read_body_then_chain(request: Request) -> Response:
+        await read_body_for_middlewares(request)
+        return await chain(request)
+
+    return dict.fromkeys(by_method, read_body_then_chain)
+
+
+async def read_body_for_middlewares(request: Request) -> None:
+    """Read the body before middlewares run, so they can use ``request.data`` as in upstream Panther.
+
+    A bad body (or a disconnect) is kept in ``request.body_error`` and raised by the innermost handler, so the
+    middlewares see its error response like any other.
+    """
+    try:
+        await request.read_body()
+    except Exception as exc:
+        request.body_error = exc
 
 
 def _compile(
@@ -269,19 +301,45 @@ def _compile(
     where: str,
     variables: tuple[str, ...],
 ) -> Handler:
-    """One method's handler, with only the steps the endpoint declared (decided here, not per request)."""
-    kwargs = build_kwargs_factory(func, variables, where, method=owner is not None)
+    """One method's handler, with only the steps the endpoint declared (decided here, not per request).
+
+    The body is read only by handlers that can use it (an endpoint taking the request, or any step): an endpoint
+    that never sees the request ignores its body, as a server does with a body it does not need.
+    """
+    casts, request_names = _parameters(func, variables, where, method=owner is not None)
     auth = app.resolve_auth(options.auth, where)
     permissions = [per_request_callable(p) for p in options.permissions]
     throttle = app.resolve_throttle(options.throttling, where)
     cache = app.resolve_cache(options.cache, where) if method == "GET" else None
     input_model = options.input_model if method in _BODY_METHODS else None
     output_model = options.output_model
-    call = _make_call(func, owner, kwargs)
-    if not (auth or permissions or throttle or input_model or cache or output_model):
-        # No step to run: the handler is the endpoint call itself, and the app wraps its result.
-        return call
-    return _full_handler(call, auth, permissions, throttle, input_model, cache, output_model)
+    call = _make_call(func, owner, casts, request_names)
+    if auth or permissions or throttle or cache or output_model or _needs_materializing_type(input_model):
+        return _full_handler(call, auth, permissions, throttle, input_model, cache, output_model)
+    if input_model is not None:
+        return _validating_handler(call, input_model)
+    if request_names:
+        return _reading_handler(call)
+    # No step, no request: the handler is the endpoint call itself, and the app wraps its result.
+    return call
+
+
+def _reading_handler(call: Callable[[Request], Awaitable[Any]]) -> Handler:
+    async def read_body_then_call(request: Request) -> Any:
+        await request.read_body()
+        return await call(request)
+
+    return read_body_then_call
+
+
+def _validating_handler(call: Callable[[Request], Awaitable[Any]], input_model: type[BaseModel]) -> Handler:
+    # The most common step alone, without the checks of the full handler.
+    async def validate_then_call(request: Request) -> Any:
+        await request.read_body()
+        request.validate_data(input_model)
+        return await call(request)
+
+    return validate_then_call
 
 
 def per_request_callable(obj: Any) -> Callable[[Request], Awaitable[Any]]:
@@ -301,13 +359,16 @@ def per_request_callable(obj: Any) -> Callable[[Request], Awaitable[Any]]:
 
 
 def _make_call(
-    func: Callable[..., Any], owner: type | None, kwargs: Callable[[Request], dict[str, Any]] | None
+    func: Callable[..., Any], owner: type | None, casts: _Casts, request_names: tuple[str, ...]
 ) -> Callable[[Request], Awaitable[Any]]:
-    """``call(request)`` → the awaitable of one endpoint call, with its keyword arguments.
+    """``call(request)`` → the awaitable of one endpoint call, with its arguments.
 
     ``call`` itself is a plain function returning the endpoint's coroutine, so awaiting it costs no extra
-    coroutine per request. A sync endpoint runs in a worker thread so it cannot block other requests.
+    coroutine per request; an endpoint whose only argument is its first parameter (``request`` or one path
+    variable) gets it positionally, without a keyword dict. A sync endpoint runs in a worker thread so it cannot
+    block other requests.
     """
+    kwargs = _kwargs_builder(casts, request_names) if casts or request_names else None
     if not inspect.iscoroutinefunction(func):
         if owner is not None:
             return lambda request: asyncio.to_thread(func, owner(), **(kwargs(request) if kwargs else {}))
@@ -318,7 +379,23 @@ def _make_call(
         return lambda request: func(owner(), **kwargs(request))
     if kwargs is None:
         return lambda request: func()
+    if len(casts) + len(request_names) == 1 and _first_parameter(func) in {*request_names, *(n for n, _ in casts)}:
+        if request_names:
+            return func
+        ((name, cast),) = casts
+        if cast is None:
+            return lambda request: func(request._path_variables[name])  # type: ignore[index]
+        return lambda request: func(cast(request._path_variables[name]))  # type: ignore[index]
     return lambda request: func(**kwargs(request))
+
+
+def _first_parameter(func: Callable[..., Any]) -> str | None:
+    """The name of ``func``'s first parameter if it can be passed positionally."""
+    for param in inspect.signature(func).parameters.values():
+        if param.kind in (param.POSITIONAL_ONLY, param.POSITIONAL_OR_KEYWORD):
+            return param.name
+        return None
+    return None
 
 
 #: What an endpoint returns most of the time: wrapped in a Response with no other step.
@@ -355,6 +432,7 @@ def _full_handler(
     materialize_input = input_model is not None and _needs_materializing_type(input_model)
 
     async def handler(request: Request) -> Response:
+        await request.read_body()
         if auth is not None:
             request.user = await auth(request)
         for permission in permissions:
@@ -387,7 +465,7 @@ def _full_handler(
     return handler
 
 
-def _needs_materializing_type(cls: type) -> bool:
+def _needs_materializing_type(cls: type | None) -> bool:
     return getattr(cls, "__panther_materialize__", None) is not None
 
 

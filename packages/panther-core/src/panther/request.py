@@ -78,7 +78,7 @@ class Request(BaseRequest):
         # of every request, and most handlers never look at them.
         declared = content_type = None
         chunked = False
-        for name, value in self.scope.get("headers") or ():
+        for name, value in self.scope["headers"]:
             # ASGI servers give header names lowercased (Starlette relies on it too): compared as they are.
             if name == b"content-length":
                 declared = value
@@ -95,20 +95,17 @@ class Request(BaseRequest):
         message = await self.asgi_receive()
         if message["type"] != "http.request":
             raise ClientDisconnected
-        first = message.get("body", b"")
-        complete = not message.get("more_body", False)
-        if complete and not first:
-            self._body = b""
-            return self._body
+        first: bytes = message.get("body", b"")
         limit = self.max_body_size
-        if limit is not None and declared is not None:
-            if not declared.isdigit():
-                raise BadRequestAPIError(detail="Invalid Content-Length header")
-            if int(declared) > limit:
+        complete = not message.get("more_body", False)
+        if declared is not None and not declared.isdigit():
+            raise BadRequestAPIError(detail="Invalid Content-Length header")
+        if complete:  # the whole body in one message (the common case): its length is the truth
+            if limit is not None and len(first) > limit:
                 raise RequestEntityTooLargeAPIError
-        if limit is not None and len(first) > limit:
-            raise RequestEntityTooLargeAPIError
-        if content_type is not None and content_type[:19].lower() == b"multipart/form-data":
+        elif limit is not None and ((declared is not None and int(declared) > limit) or len(first) > limit):
+            raise RequestEntityTooLargeAPIError  # announced too big, refused early; `_stream` checks the rest
+        if content_type is not None and content_type != b"application/json" and _is_multipart(content_type):
             self._body = b""
             rest = None if complete else self._stream(limit, len(first))
             data = await parse_multipart(_chain(first, rest), content_type.decode("latin-1"))
@@ -209,6 +206,10 @@ async def _chain(first: bytes, rest: AsyncIterator[bytes] | None) -> AsyncIterat
     if rest is not None:
         async for chunk in rest:
             yield chunk
+
+
+def _is_multipart(content_type: bytes) -> bool:
+    return content_type[:19].lower() == b"multipart/form-data"
 
 
 def _is_json(mime: str) -> bool:

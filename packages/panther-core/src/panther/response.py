@@ -68,7 +68,7 @@ DEFAULT_CONTEXT = RenderContext()
 _CONTENT_LENGTH = b"content-length"
 _CONTENT_TYPE = b"content-type"
 # RFC 9110: these statuses have no content, and a Content-Length on them is wrong (204) or misleading (304).
-_NO_CONTENT = frozenset((204, 304))
+NO_CONTENT = frozenset((204, 304))
 
 
 class Response:
@@ -150,7 +150,14 @@ class Response:
 
     def raw_headers(self, body_length: int | None) -> list[tuple[bytes, bytes]]:
         """The ASGI header list: content type, content length, user headers and one Set-Cookie per cookie."""
-        if self.status_code in _NO_CONTENT:  # no content: neither a type nor a length
+        if (
+            self._headers is None
+            and self._cookies is None
+            and body_length is not None
+            and self.status_code not in NO_CONTENT
+        ):  # most responses: nothing but the body's type and length
+            return [self._content_type_header, (_CONTENT_LENGTH, b"%d" % body_length)]
+        if self.status_code in NO_CONTENT:  # no content: neither a type nor a length
             headers = []
             typed = False
         else:
@@ -183,7 +190,7 @@ class Response:
         self, send: Send, receive: Receive, body: bytes | None, context: RenderContext = DEFAULT_CONTEXT
     ) -> None:
         """Send a body already produced by ``render`` (the app renders first so a failure can still become a 500)."""
-        if not body or self.status_code in _NO_CONTENT:
+        if not body or self.status_code in NO_CONTENT:
             body = b""  # ASGI servers refuse a body on 204/304
         await send({"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers(len(body))})
         await send({"type": "http.response.body", "body": body})
