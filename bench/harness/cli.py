@@ -333,7 +333,7 @@ class Run:
                         raise Abort(f"{server.env.app.key} answers wrongly (over the wire): " + "; ".join(problems))
                     ready.append(server)
                 _log(f"   {len(ready)} servers answer correctly")
-                items = [(server, endpoint) for server in ready for endpoint in ENDPOINTS]
+                items = [(server, endpoint) for endpoint in ENDPOINTS for server in ready]
 
                 def load(server: wire.Server, endpoint: Endpoint, duration: float) -> wire.WrkResult:
                     try:
@@ -356,10 +356,13 @@ class Run:
                         load(server, endpoint, s.wire_warmup_s)
                 for batch in range(s.wire_batches):
                     _log(f"   batch {batch + 1}/{s.wire_batches}")
-                    for server, endpoint in self._ordered(items, batch):
-                        result = load(server, endpoint, s.wire_duration_s)
-                        bucket = self.results["wire"].setdefault(server.env.app.key, {})
-                        bucket.setdefault(endpoint.key, []).append(asdict(result))
+                    # Endpoint by endpoint, every app back to back (in a rotating order): the runs compared with
+                    # each other are seconds apart, not minutes, so a slow drift of the machine hits them alike.
+                    for endpoint in ENDPOINTS:
+                        for server in self._ordered(ready, batch):
+                            result = load(server, endpoint, s.wire_duration_s)
+                            bucket = self.results["wire"].setdefault(server.env.app.key, {})
+                            bucket.setdefault(endpoint.key, []).append(asdict(result))
             finally:
                 for server in servers:
                     server.stop()

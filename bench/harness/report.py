@@ -96,7 +96,8 @@ def _header(results: dict[str, Any]) -> list[str]:
         f"- Total run time: {meta.get('duration_s', '?')} s",
         "",
         "**vs raw** and **vs upstream** are relative speeds, one per endpoint in the order json / user / item: "
-        "reference time ÷ app time (in-process) or app req/s ÷ reference req/s (over the wire). "
+        "reference time ÷ app time (in-process) or app req/s ÷ reference req/s (over the wire), computed within "
+        "each batch (the two measurements were taken moments apart) and the median over the batches shown. "
         "Higher is better; 1.00 = as fast as the reference, 0.50 = half as fast. "
         "**±** is the noise of the repeats (half the interquartile range, relative to the median).",
         "",
@@ -156,8 +157,6 @@ def _micros_table(results: dict[str, Any], section: str, field: str | None = Non
     """A table of µs per request (lower is better) by app and endpoint, from ``results[section]``: the samples
     themselves, or their ``field`` when they are dicts."""
     data = results[section]
-    raw = _endpoint_medians(data, RAW, field)
-    upstream = _endpoint_medians(data, UPSTREAM, field)
     header = ["App", *(f"`{endpoint.label}` µs" for endpoint in ENDPOINTS), "±", "vs raw", "vs upstream"]
     rows = []
     for key in _ok_keys(results, section):
@@ -168,21 +167,38 @@ def _micros_table(results: dict[str, Any], section: str, field: str | None = Non
                 _label(key, results),
                 *(f"{medians[e.key]:.1f}" if e.key in medians else DASH for e in ENDPOINTS),
                 noise,
-                _ratios(raw, medians, time_based=True),
-                _ratios(upstream, medians, time_based=True),
+                _ratios(data, RAW, key, field, time_based=True),
+                _ratios(data, UPSTREAM, key, field, time_based=True),
             ]
         )
     return _table(header, rows)
 
 
-def _ratios(reference: dict[str, float], medians: dict[str, float], time_based: bool) -> str:
-    values: list[float | None] = []
-    for endpoint in ENDPOINTS:
-        ref, value = reference.get(endpoint.key), medians.get(endpoint.key)
-        if not ref or not value:
-            values.append(None)
-        else:
-            values.append(ref / value if time_based else value / ref)
+def _samples(data: dict[str, Any], key: str, endpoint: str, field: str | None) -> list[float]:
+    samples = data.get(key, {}).get(endpoint) or []
+    return [sample[field] for sample in samples] if field else list(samples)
+
+
+def paired_ratio(reference: list[float], samples: list[float], time_based: bool) -> float | None:
+    """How fast an app is relative to a reference, from samples taken batch by batch.
+
+    The ratio is computed within each batch (the two runs were taken moments apart) and the median of those
+    ratios is returned: a drift of the machine between batches cancels out instead of landing on one app. If the
+    batches do not line up (a run is missing), the ratio of the medians is returned instead.
+    """
+    if not reference or not samples:
+        return None
+    if len(reference) != len(samples):
+        ref, value = median(reference), median(samples)
+        return ref / value if time_based else value / ref
+    return median([(r / v if time_based else v / r) for r, v in zip(reference, samples, strict=True)])
+
+
+def _ratios(data: dict[str, Any], reference: str, key: str, field: str | None, time_based: bool) -> str:
+    values = [
+        paired_ratio(_samples(data, reference, e.key, field), _samples(data, key, e.key, field), time_based)
+        for e in ENDPOINTS
+    ]
     return DASH if all(value is None for value in values) else " / ".join(_ratio(value) for value in values)
 
 
@@ -192,8 +208,6 @@ def _wire_section(results: dict[str, Any]) -> list[str]:
     data = results.get("wire", {})
     if not data:
         return []
-    raw = _endpoint_medians(data, RAW, "requests_per_s")
-    upstream = _endpoint_medians(data, UPSTREAM, "requests_per_s")
     header = ["App"]
     for endpoint in ENDPOINTS:
         header += [f"`{endpoint.label}` req/s", "p99 ms"]
@@ -218,8 +232,8 @@ def _wire_section(results: dict[str, Any]) -> list[str]:
                 _label(key, results),
                 *cells,
                 noise,
-                _ratios(raw, rates, time_based=False),
-                _ratios(upstream, rates, time_based=False),
+                _ratios(data, RAW, key, "requests_per_s", time_based=False),
+                _ratios(data, UPSTREAM, key, "requests_per_s", time_based=False),
             ]
         )
     lines = [

@@ -340,9 +340,14 @@ class TestBodySizeLimit:
             make_app({"MAX_REQUEST_BODY_SIZE": value})
 
     @pytest.mark.parametrize("value", ["abc", "-1", "1e3"])
-    async def test_invalid_content_length_is_400(self, client, value):
-        result = await client.request("POST", "/echo", body=b"{}", headers={"content-length": value})
+    async def test_invalid_content_length_of_a_streamed_body_is_400(self, client, value):
+        result = await client.request("POST", "/echo", body=[b"{", b"}"], headers={"content-length": value})
         assert result.status == 400
+
+    async def test_a_complete_body_is_judged_by_its_length(self, client):
+        # The server framed the body already; a Content-Length it let through cannot change what arrived.
+        result = await client.request("POST", "/echo", body=b"{}", headers={"content-length": "abc"})
+        assert (result.status, result.json()) == (200, {"type": "dict", "value": {}})
 
     async def test_limit_is_not_applied_before_routing(self, caller):
         # An unknown URL answers 404 without reading (or judging) the body.
@@ -410,6 +415,16 @@ class TestWhenTheBodyIsRead:
         app = Panther(__name__, configs={}, urls={"echo": echo})
         assert await self.call(app, "GET", []) == (200, b'{"body":""}')
         assert await self.call(app, "DELETE", [(b"content-length", b"0")]) == (200, b'{"body":""}')
+
+    async def test_a_get_with_a_body_is_read(self):
+        @API()
+        async def echo(request: Request):
+            return {"body": request.body.decode()}
+
+        app = Panther(__name__, configs={}, urls={"echo": echo})
+        message = {"type": "http.request", "body": b"hi", "more_body": False}
+        headers = [(b"content-length", b"2")]
+        assert await self.call(app, "GET", headers, messages=[message]) == (200, b'{"body":"hi"}')
 
     async def test_http2_without_length_is_still_read(self):
         @API()

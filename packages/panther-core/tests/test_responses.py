@@ -114,6 +114,11 @@ class TestJSONEncoding:
             "generator": [0, 1, 2],
         }
 
+    async def test_generator_with_non_string_keys_is_read_once(self, caller):
+        # Non-string keys need orjson's slower options, which are tried second: the generator must survive that.
+        value = {"numbers": (i for i in range(3)), 7: "seven"}
+        assert (await get(caller, value)).json() == {"numbers": [0, 1, 2], "7": "seven"}
+
     async def test_mappings_keep_their_values(self, caller):
         from types import MappingProxyType
 

@@ -62,11 +62,22 @@ def make_json_dumps(encoders: Mapping[type, Callable[[Any], Any]]) -> JSONDumps:
             raise TypeError(f"Type is not JSON serializable: {cls.__name__}")
         return encoder(obj)
 
+    def default_but_iterators(obj: Any) -> Any:
+        if hasattr(obj, "__next__"):  # a generator can be read only once: leave it to the second attempt
+            raise TypeError(type(obj).__name__)
+        return default(obj)
+
     orjson_dumps = orjson.dumps
+    encode_error = orjson.JSONEncodeError
 
     def dumps(obj: Any) -> bytes:
         # Positional arguments: orjson parses keyword arguments on every call, which costs more than this frame.
-        return orjson_dumps(obj, default, _OPTIONS)
+        try:
+            return orjson_dumps(obj, default_but_iterators)
+        except encode_error:
+            # Non-string dict keys and numpy values need options that make every encoding up to twice as slow:
+            # paid only by the data that needs them.
+            return orjson_dumps(obj, default, _OPTIONS)
 
     return dumps
 

@@ -305,12 +305,8 @@ class Panther:
                             "An HTTP middleware returned None instead of a response: "
                             "it must `return await self.dispatch(request=request)`."
                         )
-                if type(response) in PLAIN_DATA:
-                    # Plain data (what most endpoints return) is sent as Response(data) would send it, without
-                    # building one: status 200, JSON (bytes as they are, None as an empty body).
-                    body = response if type(response) is bytes else b"" if response is None else self._dumps(response)
-                    status = 200
-                    headers = [_JSON_CONTENT_TYPE, (_CONTENT_LENGTH, b"%d" % len(body))]
+                if type(response) in PLAIN_DATA:  # what most endpoints return: sent as Response(data) would be
+                    status, data, plain = 200, response, True
                 else:
                     # is_finished(response), inlined: a cursor to read or pagination to apply needs finishing.
                     if (
@@ -319,10 +315,21 @@ class Panther:
                         or type(response.data) not in PLAIN_DATA
                     ):
                         response = await finish_response(response)
+                    status, data = response.status_code, response.data
+                    # A JSON Response with a body and no header or cookie of its own is sent like plain data.
+                    plain = (
+                        type(response) is Response
+                        and response._headers is None
+                        and response._cookies is None
+                        and status not in NO_CONTENT
+                    )
+                if plain:  # Response.render() and raw_headers(), inlined for the common case
+                    body = data if isinstance(data, bytes) else b"" if data is None else self._dumps(data)
+                    headers = [_JSON_CONTENT_TYPE, (_CONTENT_LENGTH, b"%d" % len(body))]
+                else:
                     if response.reads_request:
                         response.prepare(request)
                     body = response.render(self.render_context)
-                    status = response.status_code
                     headers = None if body is None else response.raw_headers(len(body))
             except ClientDisconnected:
                 return

@@ -26,6 +26,8 @@ __all__ = ["Address", "Headers", "Request"]
 
 _NOT_READ: Any = object()
 _HTTP1 = frozenset(("1.0", "1.1"))
+#: Methods whose requests almost never have a body: checked for one before asking the server.
+_USUALLY_BODILESS = frozenset(("GET", "HEAD", "DELETE", "OPTIONS"))
 
 
 class Request(BaseRequest):
@@ -76,35 +78,30 @@ class Request(BaseRequest):
             return self._body
         # The headers needed here are picked from the raw list: building `self.headers` would decode every header
         # of every request, and most handlers never look at them.
-        declared = content_type = None
-        chunked = False
-        for name, value in self.scope["headers"]:
-            # ASGI servers give header names lowercased (Starlette relies on it too): compared as they are.
-            if name == b"content-length":
-                declared = value
-            elif name == b"content-type":
-                content_type = value
-            elif name == b"transfer-encoding":
-                chunked = True
-        self._content_type = content_type
-        if not chunked and declared in (None, b"0") and self.scope.get("http_version", "1.1") in _HTTP1:
-            # HTTP/1 without Content-Length or Transfer-Encoding has no body (RFC 9112 §6.3): most GETs. Not asking
-            # the server for it saves a round through its flow control on every such request.
+        headers = self.scope["headers"]
+        if self.method in _USUALLY_BODILESS and _has_no_body(headers, self.scope.get("http_version", "1.1")):
+            # Not asking the server for a body that cannot exist saves a round through its flow control.
             self._body = b""
             return self._body
         message = await self.asgi_receive()
         if message["type"] != "http.request":
             raise ClientDisconnected
         first: bytes = message.get("body", b"")
-        limit = self.max_body_size
         complete = not message.get("more_body", False)
-        if declared is not None and not declared.isdigit():
-            raise BadRequestAPIError(detail="Invalid Content-Length header")
+        if complete and not first:
+            self._body = b""
+            return self._body
+        limit = self.max_body_size
+        content_type = self._content_type = _header(headers, b"content-type")
         if complete:  # the whole body in one message (the common case): its length is the truth
             if limit is not None and len(first) > limit:
                 raise RequestEntityTooLargeAPIError
-        elif limit is not None and ((declared is not None and int(declared) > limit) or len(first) > limit):
-            raise RequestEntityTooLargeAPIError  # announced too big, refused early; `_stream` checks the rest
+        else:  # streamed: what is announced too big is refused before the rest is read; `_stream` checks the rest
+            declared = _header(headers, b"content-length")
+            if declared is not None and not declared.isdigit():
+                raise BadRequestAPIError(detail="Invalid Content-Length header")
+            if limit is not None and ((declared is not None and int(declared) > limit) or len(first) > limit):
+                raise RequestEntityTooLargeAPIError
         if content_type is not None and content_type != b"application/json" and _is_multipart(content_type):
             self._body = b""
             rest = None if complete else self._stream(limit, len(first))
@@ -188,7 +185,8 @@ class Request(BaseRequest):
                 # Straight from bytes, whether or not `data` was parsed already (a middleware may have read it),
                 # so the same body always gives the same answer: pydantic parses and validates in one pass, in JSON
                 # mode whatever the charset parameter says.
-                validated = model.model_validate_json(self.body or b"{}")
+                body = self._body if self._body is not _NOT_READ else self.body  # `body` explains a missing read
+                validated = model.model_validate_json(body or b"{}")
             else:
                 data = self.data
                 if isinstance(data, bytes):
@@ -206,6 +204,24 @@ async def _chain(first: bytes, rest: AsyncIterator[bytes] | None) -> AsyncIterat
     if rest is not None:
         async for chunk in rest:
             yield chunk
+
+
+def _header(headers: list[tuple[bytes, bytes]], name: bytes) -> bytes | None:
+    # ASGI servers give header names lowercased (Starlette relies on it too): compared as they are.
+    for key, value in headers:
+        if key == name:
+            return value
+    return None
+
+
+def _has_no_body(headers: list[tuple[bytes, bytes]], http_version: str) -> bool:
+    """HTTP/1 without Content-Length (or with 0) and without Transfer-Encoding has no body (RFC 9112 §6.3)."""
+    if http_version not in _HTTP1:
+        return False
+    for name, value in headers:
+        if (name == b"content-length" and value != b"0") or name == b"transfer-encoding":
+            return False
+    return True
 
 
 def _is_multipart(content_type: bytes) -> bool:
