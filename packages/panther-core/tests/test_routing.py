@@ -300,3 +300,28 @@ class TestPathVariablesArePerRequest:
         assert (await client.get("/static")).json() == {}
         assert (await client.get("/static")).json() == {}
         assert (await client.get("/var/1")).json()["variables"] == {"x": "1"}
+
+
+class TestShortcutsAgreeWithTheTree:
+    """The lookups that answer most paths in one step (fully static, `prefix/<last>`) must give what the segment
+    tree gives, on any route table."""
+
+    @pytest.mark.parametrize("seed", range(40))
+    def test_random_route_tables(self, seed):
+        import random
+
+        rng = random.Random(seed)
+        words = ["a", "b", "users", "me", "list"]
+
+        def random_route() -> str:
+            segments = [rng.choice([*words, None]) for _ in range(rng.randint(1, 4))]
+            return "/".join(f"<v{i}>" if segment is None else segment for i, segment in enumerate(segments))
+
+        urls = {random_route(): "endpoint" for _ in range(rng.randint(1, 12))}
+        router = Router(flatten_urls(urls), lambda path, endpoint: path)
+        tree_only = Router(flatten_urls(urls), lambda path, endpoint: path)
+        tree_only.static.clear()
+        tree_only.tail_variable.clear()
+        for _ in range(60):
+            request_path = "/" + "/".join(rng.choice([*words, "7", "x"]) for _ in range(rng.randint(0, 4))) + "/"
+            assert router.match(request_path) == tree_only.match(request_path), (urls, request_path)

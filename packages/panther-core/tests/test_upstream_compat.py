@@ -71,7 +71,9 @@ async def test_no_content_responses_have_no_content_headers(caller: Any) -> None
     assert result.header("content-type") is None and result.header("content-length") is None
 
 
-@pytest.mark.parametrize("value", ["99999999999999999999999", "1_000", "+5", "٣", " 7"])
+@pytest.mark.parametrize(
+    "value", ["99999999999999999999999", "1234567890123456789", "1_000", "+5", "٣", " 7", "-", "--5", "-٣", "-+5"]
+)
 async def test_int_path_variables_accept_plain_64_bit_integers_only(caller: Any, value: str) -> None:
     @API()
     async def user(user_id: int) -> dict[str, int]:
@@ -79,6 +81,7 @@ async def test_int_path_variables_accept_plain_64_bit_integers_only(caller: Any,
 
     client = caller(Panther(__name__, configs={}, urls={"users/<user_id>": user}))
     assert (await client.get("/users/-42")).json() == {"id": -42}
+    assert (await client.get("/users/-123456789012345678")).json() == {"id": -123456789012345678}
     result = await client.get(f"/users/{value}")
     assert (result.status, result.json()) == (400, {"detail": "Path variable `user_id` is not `int`"})
 

@@ -65,8 +65,9 @@ def _caster(name: str, annotation: Any) -> Callable[[str], Any] | None:
 
         def convert_int(value: str) -> int:
             # ASCII digits (int() also takes '٣', '1_000', ' +5') within 64 bits: what JSON and databases take.
-            digits = value[1:] if value[:1] == "-" else value
-            if digits.isdigit() and digits.isascii() and len(digits) <= 18:
+            if value.isascii() and value.isdigit() and len(value) <= 18:
+                return int(value)
+            if value[:1] == "-" and value[1:].isascii() and value[1:].isdigit() and len(value) <= 19:
                 return int(value)
             raise InvalidPathVariableAPIError(value=name, variable_type=int)
 

@@ -92,10 +92,12 @@ class Router(Generic[R]):
     there). Two URLs of the same shape (``a/<x>`` and ``a/<y>``) are ambiguous and rejected.
     """
 
-    __slots__ = ("routes", "static", "tree")
+    __slots__ = ("routes", "static", "tail_variable", "tree")
 
     def __init__(self, flat_urls: Mapping[str, Any], build: Callable[[str, Any], R]) -> None:
         self.static: dict[str, tuple[R, dict[str, str]]] = {}
+        # Routes whose only variable is their last segment (`users/<id>`), by their static prefix (`users`).
+        self.tail_variable: dict[str, tuple[R, str]] = {}
         self.tree: _Node[R] = _Node()
         self.routes: dict[str, R] = {}
         shapes: dict[tuple[str, ...], str] = {}
@@ -113,6 +115,8 @@ class Router(Generic[R]):
             variables = tuple((i, m.group(1)) for i, s in enumerate(segments) if (m := _VARIABLE.match(s)))
             if not variables:
                 self.static[path] = (route, {})
+            elif len(variables) == 1 and variables[0][0] == len(segments) - 1:
+                self.tail_variable["/".join(segments[:-1])] = (route, variables[0][1])
             node = self.tree
             for segment in shape:
                 if segment == "<>":
@@ -131,6 +135,12 @@ class Router(Generic[R]):
         found = self.static.get(key)
         if found is not None:
             return found
+        # `users/<id>`: one dict lookup too. The tree walk would find the same route: its static segments are
+        # tried first, and a fully static match was ruled out above.
+        prefix, _, last = key.rpartition("/")
+        tail = self.tail_variable.get(prefix)
+        if tail is not None and last:
+            return tail[0], {tail[1]: last}
         segments = key.split("/") if key else []
         # A greedy walk (static segment first, else the variable) finds almost every route; only when it dead-ends
         # does the backtracking search run.
