@@ -20,7 +20,7 @@ from typing import Any
 
 from harness import report, wire
 from harness.envs import Env, EnvError, prepare, snapshot
-from harness.registry import APPS, APPS_BY_KEY, ENDPOINTS, AppSpec, Endpoint, routing_endpoints
+from harness.registry import APPS, APPS_BY_KEY, ENDPOINTS, RAW, AppSpec, Endpoint, routing_endpoints
 from harness.workers import Worker, WorkerError, probe, versions
 
 BENCH = Path(__file__).resolve().parent.parent
@@ -57,8 +57,8 @@ MODES: dict[str, dict[str, Any]] = {
         "target_s": 0.2,
         "warmup_s": 0.5,
         "startup_runs": 7,
-        "wire_batches": 5,
-        "wire_duration_s": 3,
+        "wire_batches": 7,
+        "wire_duration_s": 2,
         "wire_warmup_s": 1,
     },
     "quick": {
@@ -354,15 +354,32 @@ class Run:
                     _log("   warm-up")
                     for server, endpoint in items:
                         load(server, endpoint, s.wire_warmup_s)
+
+                def record(server: wire.Server, endpoint: Endpoint, sample: dict[str, Any]) -> None:
+                    bucket = self.results["wire"].setdefault(server.env.app.key, {})
+                    bucket.setdefault(endpoint.key, []).append(sample)
+
+                reference = next((server for server in ready if server.env.app.key == RAW), None)
+                others = [server for server in ready if server is not reference]
                 for batch in range(s.wire_batches):
                     _log(f"   batch {batch + 1}/{s.wire_batches}")
-                    # Endpoint by endpoint, every app back to back (in a rotating order): the runs compared with
-                    # each other are seconds apart, not minutes, so a slow drift of the machine hits them alike.
+                    # Endpoint by endpoint, apps in a rotating order, each run right next to a run of the raw app
+                    # (before it or after it, alternately): "vs raw" is computed within each such pair, seconds
+                    # apart, so the machine's changing speed (a shared host) hits both sides alike.
                     for endpoint in ENDPOINTS:
-                        for server in self._ordered(ready, batch):
-                            result = load(server, endpoint, s.wire_duration_s)
-                            bucket = self.results["wire"].setdefault(server.env.app.key, {})
-                            bucket.setdefault(endpoint.key, []).append(asdict(result))
+                        for i, server in enumerate(self._ordered(others, batch)):
+                            if reference is None:
+                                record(server, endpoint, asdict(load(server, endpoint, s.wire_duration_s)))
+                                continue
+                            pair = (reference, server) if (batch + i) % 2 == 0 else (server, reference)
+                            results = {id(side): asdict(load(side, endpoint, s.wire_duration_s)) for side in pair}
+                            raw_sample, sample = results[id(reference)], results[id(server)]
+                            sample["raw_requests_per_s"] = raw_sample["requests_per_s"]
+                            sample["raw_server_cpu_us"] = raw_sample["server_cpu_us"]
+                            record(reference, endpoint, raw_sample)
+                            record(server, endpoint, sample)
+                        if reference is not None and not others:
+                            record(reference, endpoint, asdict(load(reference, endpoint, s.wire_duration_s)))
             finally:
                 for server in servers:
                     server.stop()

@@ -90,7 +90,7 @@ def _header(results: dict[str, Any]) -> list[str]:
         f"spread over {_count(processes, 'worker process', 'worker processes')} per app, median shown",
         f"- Over the wire: uvicorn (1 worker, httptools, uvloop, no access log) + wrk `-t{s['threads']} "
         f"-c{s['connections']}`, {_count(s['wire_batches'], 'interleaved run')} of {s['wire_duration_s']:g} s per app "
-        f"and endpoint (after a {s['wire_warmup_s']:g} s warm-up), median shown",
+        f"and endpoint (after a {s['wire_warmup_s']:g} s warm-up), each next to a run of the raw app, median shown",
         f"- Startup and memory: {_count(s['startup_runs'], 'fresh interpreter')} per app, median shown",
         *_load_line(results),
         f"- Total run time: {meta.get('duration_s', '?')} s",
@@ -195,10 +195,17 @@ def paired_ratio(reference: list[float], samples: list[float], time_based: bool)
 
 
 def _ratios(data: dict[str, Any], reference: str, key: str, field: str | None, time_based: bool) -> str:
-    values = [
-        paired_ratio(_samples(data, reference, e.key, field), _samples(data, key, e.key, field), time_based)
-        for e in ENDPOINTS
-    ]
+    values = []
+    for e in ENDPOINTS:
+        samples = data.get(key, {}).get(e.key) or []
+        if reference == RAW and field and samples and all(f"raw_{field}" in sample for sample in samples):
+            # Over the wire every run of an app has its own run of the raw app next to it.
+            raw_runs = [sample[f"raw_{field}"] for sample in samples]
+            values.append(paired_ratio(raw_runs, [sample[field] for sample in samples], time_based))
+        else:
+            values.append(
+                paired_ratio(_samples(data, reference, e.key, field), _samples(data, key, e.key, field), time_based)
+            )
     return DASH if all(value is None for value in values) else " / ".join(_ratio(value) for value in values)
 
 
