@@ -18,14 +18,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from harness import report, wire
+from harness import instructions, report, wire
 from harness.envs import Env, EnvError, prepare, snapshot
 from harness.registry import APPS, APPS_BY_KEY, ENDPOINTS, RAW, AppSpec, Endpoint, routing_endpoints
 from harness.workers import Worker, WorkerError, probe, versions
 
 BENCH = Path(__file__).resolve().parent.parent
 REPO = BENCH.parent
-PHASES = ("inproc", "startup", "wire")
+PHASES = ("inproc", "startup", "wire", "instructions")
 
 
 class Abort(Exception):
@@ -43,6 +43,8 @@ class Settings:
     wire_batches: int
     wire_duration_s: float
     wire_warmup_s: float
+    instr_small: int  # requests counted by callgrind: (large - small) of them give the per-request count
+    instr_large: int
     connections: int
     threads: int
     routes: int
@@ -60,6 +62,8 @@ MODES: dict[str, dict[str, Any]] = {
         "wire_batches": 7,
         "wire_duration_s": 2,
         "wire_warmup_s": 1,
+        "instr_small": 200,
+        "instr_large": 1200,
     },
     "quick": {
         "repeats": 7,
@@ -70,6 +74,8 @@ MODES: dict[str, dict[str, Any]] = {
         "wire_batches": 2,
         "wire_duration_s": 3,
         "wire_warmup_s": 1,
+        "instr_small": 100,
+        "instr_large": 600,
     },
     "smoke": {
         "repeats": 2,
@@ -80,8 +86,14 @@ MODES: dict[str, dict[str, Any]] = {
         "wire_batches": 1,
         "wire_duration_s": 1,
         "wire_warmup_s": 0,
+        "instr_small": 10,
+        "instr_large": 30,
     },
 }
+
+
+#: The apps counted by callgrind: the floor, this project and upstream (a slow interpreter makes it minutes each).
+INSTRUCTION_APPS = ("raw", "panther", "upstream")
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -193,6 +205,7 @@ class Run:
             "routing": {},
             "startup": {},
             "wire": {},
+            "instructions": {},
             "inproc_wall_over_cpu": [],
         }
 
@@ -384,6 +397,25 @@ class Run:
                 for server in servers:
                     server.stop()
 
+    def instructions(self) -> None:
+        s = self.settings
+        with _timed_phase("server instructions per request (uvicorn under callgrind)"):
+            if instructions.ensure_valgrind() is None:
+                self.results["instructions_error"] = "valgrind is not installed (Debian package `valgrind`)"
+                _log(f"   skipped: {self.results['instructions_error']}")
+                return
+            for app in self.live():
+                if app.key not in INSTRUCTION_APPS:
+                    continue
+                try:
+                    counts = instructions.measure(
+                        self.envs[app.key], list(ENDPOINTS), self.tmp, s.instr_small, s.instr_large
+                    )
+                except (instructions.InstructionsError, WorkerError) as exc:
+                    raise Abort(f"{app.key}: {exc}") from None
+                self.results["instructions"][app.key] = counts
+                _log(f"   {app.key}: " + ", ".join(f"{key} {value / 1000:.1f}k" for key, value in counts.items()))
+
     def close(self) -> None:
         shutil.rmtree(self.tmp, ignore_errors=True)
 
@@ -426,6 +458,7 @@ def main(argv: list[str] | None = None) -> int:
         "inproc": run.inproc,
         "startup": run.startup,
         "wire": run.over_the_wire,
+        "instructions": run.instructions,
     }
     try:
         run.prepare_envs()

@@ -257,6 +257,38 @@ def _wire_section(results: dict[str, Any]) -> list[str]:
     return lines + _server_cpu_table(results)
 
 
+def _instructions_section(results: dict[str, Any]) -> list[str]:
+    if results.get("instructions_error"):
+        return ["## Server instructions per request", "", f"Skipped: {results['instructions_error']}.", ""]
+    data = results.get("instructions", {})
+    if not data:
+        return []
+    header = ["App", *(f"`{endpoint.label}`" for endpoint in ENDPOINTS), "vs raw", "vs upstream"]
+    rows = []
+    for key in _ok_keys(results, "instructions"):
+        counts = data[key]
+        cells = [f"{counts[e.key] / 1000:.1f}k" if e.key in counts else DASH for e in ENDPOINTS]
+        relative = []
+        for reference in (RAW, UPSTREAM):
+            values = [
+                data[reference][e.key] / counts[e.key] if e.key in data.get(reference, {}) and e.key in counts else None
+                for e in ENDPOINTS
+            ]
+            relative.append(DASH if all(v is None for v in values) else " / ".join(_ratio(v) for v in values))
+        rows.append([_label(key, results), *cells, *relative])
+    return [
+        "## Server instructions per request (callgrind; lower is better)",
+        "",
+        "The same uvicorn server as over the wire, run under valgrind's callgrind and sent the requests one at a time: "
+        "instructions the whole server process executed per request (HTTP parsing, event loop, app, response). Unlike "
+        "req/s this count does not move with the machine's load, so its ratios are the steady estimate of the "
+        "over-the-wire ratios (it does not count cache misses). vs raw / vs upstream: reference count ÷ app count.",
+        "",
+        *_table(header, rows),
+        "",
+    ]
+
+
 def _server_cpu_table(results: dict[str, Any]) -> list[str]:
     data = results["wire"]
     if not all("server_cpu_us" in sample for samples in data.values() for runs in samples.values() for sample in runs):
@@ -402,6 +434,7 @@ def render(results: dict[str, Any]) -> str:
     for section in (
         _inproc_section,
         _wire_section,
+        _instructions_section,
         _startup_section,
         _routing_section,
         _plugins_section,
@@ -414,6 +447,6 @@ def render(results: dict[str, Any]) -> str:
 def summary(results: dict[str, Any]) -> str:
     """The main tables, for the terminal."""
     lines = []
-    for section in (_inproc_section, _wire_section, _startup_section):
+    for section in (_inproc_section, _wire_section, _instructions_section, _startup_section):
         lines += [line for line in section(results) if line.startswith(("|", "#"))] + [""]
     return "\n".join(lines)

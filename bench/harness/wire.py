@@ -42,9 +42,9 @@ def free_port() -> int:
 
 
 class Server:
-    """uvicorn serving one app's `build()` factory on 127.0.0.1, pinned to `cpu`."""
+    """uvicorn serving one app's `build()` factory on 127.0.0.1, pinned to `cpu` (run under `wrapper` if given)."""
 
-    def __init__(self, env: Env, cwd: Path, cpu: int | None) -> None:
+    def __init__(self, env: Env, cwd: Path, cpu: int | None, wrapper: list[str] | None = None) -> None:
         self.env = env
         self.port = free_port()
         fd, name = tempfile.mkstemp(prefix=f"uvicorn-{env.app.key}-", suffix=".log", dir=cwd)
@@ -75,7 +75,11 @@ class Server:
         ]
         with self.log.open("w") as log:
             self.process = subprocess.Popen(
-                pinned(command, cpu), stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, cwd=cwd
+                pinned([*(wrapper or []), *command], cpu),
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                cwd=cwd,
             )
 
     def _log_tail(self) -> str:
