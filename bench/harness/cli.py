@@ -92,8 +92,9 @@ MODES: dict[str, dict[str, Any]] = {
 }
 
 
-#: The apps counted by callgrind: the floor, this project and upstream (a slow interpreter makes it minutes each).
-INSTRUCTION_APPS = ("raw", "panther", "upstream")
+#: The apps counted by callgrind (valgrind makes each a minute or more): the floor, this project with and without
+#: its plugins, upstream.
+INSTRUCTION_APPS = ("raw", "panther", "panther-plugins", "upstream")
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:

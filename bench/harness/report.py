@@ -86,12 +86,28 @@ def _header(results: dict[str, Any]) -> list[str]:
         f"- Date: {meta['date']}" + _commit(meta),
         f"- Machine: {meta['cpu']}, {meta['cores']} cores, {meta['system']}, Python {meta['python']}",
         f"- Pinning: {pinning}",
-        f"- In-process: {s['repeats']} interleaved repeats of ~{s['target_s'] * 1000:.0f} ms per app and endpoint, "
-        f"spread over {_count(processes, 'worker process', 'worker processes')} per app, median shown",
-        f"- Over the wire: uvicorn (1 worker, httptools, uvloop, no access log) + wrk `-t{s['threads']} "
-        f"-c{s['connections']}`, {_count(s['wire_batches'], 'interleaved run')} of {s['wire_duration_s']:g} s per app "
-        f"and endpoint (after a {s['wire_warmup_s']:g} s warm-up), each next to a run of the raw app, median shown",
-        f"- Startup and memory: {_count(s['startup_runs'], 'fresh interpreter')} per app, median shown",
+    ]
+    phases = meta.get("phases") or ["inproc", "startup", "wire", "instructions"]
+    if "inproc" in phases:
+        lines.append(
+            f"- In-process: {s['repeats']} interleaved repeats of ~{s['target_s'] * 1000:.0f} ms per app and "
+            f"endpoint, spread over {_count(processes, 'worker process', 'worker processes')} per app, median shown"
+        )
+    if "wire" in phases:
+        lines.append(
+            f"- Over the wire: uvicorn (1 worker, httptools, uvloop, no access log) + wrk `-t{s['threads']} "
+            f"-c{s['connections']}`, {_count(s['wire_batches'], 'interleaved run')} of {s['wire_duration_s']:g} s "
+            f"per app and endpoint (after a {s['wire_warmup_s']:g} s warm-up), each next to a run of the raw app, "
+            "median shown"
+        )
+    if "instructions" in phases and "instr_large" in s:
+        lines.append(
+            f"- Instructions: uvicorn under callgrind, ({s['instr_large']} - {s['instr_small']}) requests counted per "
+            "app and endpoint"
+        )
+    if "startup" in phases:
+        lines.append(f"- Startup and memory: {_count(s['startup_runs'], 'fresh interpreter')} per app, median shown")
+    lines += [
         *_load_line(results),
         f"- Total run time: {meta.get('duration_s', '?')} s",
         "",
@@ -378,11 +394,12 @@ def _plugins_section(results: dict[str, Any]) -> list[str]:
         "## Registered plugins on a route that uses none of them",
         "",
         "This project alone vs. this project with panther-db, -ws, -auth, -cache and -tasks installed (and therefore "
-        "registered); the routes use none of them. Δ is plugins vs core-only; compare it with the noise (±).",
+        "registered); the routes use none of them. Δ is plugins vs core-only (over the wire: of their ratios to the "
+        "adjacent raw runs); compare it with the noise (±).",
         "",
     ]
     inproc, wire_data = results.get("inproc", {}), results.get("wire", {})
-    if core not in inproc and core not in wire_data:
+    if core not in inproc and core not in wire_data and core not in results.get("instructions", {}):
         status = results["apps"].get(core, {})
         reason = status.get("error") or "not run"
         return [*lines, f"Not measured: this project's app was skipped ({reason}).", ""]
@@ -401,6 +418,12 @@ def _plugins_section(results: dict[str, Any]) -> list[str]:
             va = [x[field] for x in a] if field else a
             vb = [x[field] for x in b] if field else b
             ma, mb = median(va), median(vb)
+            change = mb / ma - 1
+            if field and all(f"raw_{field}" in x for x in a + b):
+                # Each variant against its adjacent raw runs: the machine's drift between the two cancels out.
+                ra = median([x[field] / x[f"raw_{field}"] for x in a])
+                rb = median([x[field] / x[f"raw_{field}"] for x in b])
+                change = rb / ra - 1
             noise = _noise([va, vb], sign="±")
             rows.append(
                 [
@@ -408,8 +431,22 @@ def _plugins_section(results: dict[str, Any]) -> list[str]:
                     metric,
                     fmt.format(ma),
                     fmt.format(mb),
-                    f"{(mb / ma - 1) * 100:+.1f}%",
+                    f"{change * 100:+.1f}%",
                     noise,
+                ]
+            )
+        counts = results.get("instructions", {})
+        a_count = counts.get(core, {}).get(endpoint.key)
+        b_count = counts.get(plugins, {}).get(endpoint.key)
+        if a_count and b_count:
+            rows.append(
+                [
+                    f"`{endpoint.label}`",
+                    "server instructions",
+                    f"{a_count / 1000:.1f}k",
+                    f"{b_count / 1000:.1f}k",
+                    f"{(b_count / a_count - 1) * 100:+.1f}%",
+                    "none (a count)",
                 ]
             )
     if not rows:
