@@ -407,31 +407,27 @@ class TestWhenTheBodyIsRead:
         await app(scope, receive, send)
         return sent[0]["status"], b"".join(m.get("body", b"") for m in sent[1:])
 
-    async def test_no_length_no_body_no_receive(self):
+    @staticmethod
+    def echo_app():
         @API()
         async def echo(request: Request):
             return {"body": request.body.decode()}
 
-        app = Panther(__name__, configs={}, urls={"echo": echo})
+        return Panther(__name__, configs={}, urls={"echo": echo})
+
+    async def test_no_length_no_body_no_receive(self):
+        app = self.echo_app()
         assert await self.call(app, "GET", []) == (200, b'{"body":""}')
         assert await self.call(app, "DELETE", [(b"content-length", b"0")]) == (200, b'{"body":""}')
 
     async def test_a_get_with_a_body_is_read(self):
-        @API()
-        async def echo(request: Request):
-            return {"body": request.body.decode()}
-
-        app = Panther(__name__, configs={}, urls={"echo": echo})
+        app = self.echo_app()
         message = {"type": "http.request", "body": b"hi", "more_body": False}
         headers = [(b"content-length", b"2")]
         assert await self.call(app, "GET", headers, messages=[message]) == (200, b'{"body":"hi"}')
 
     async def test_http2_without_length_is_still_read(self):
-        @API()
-        async def echo(request: Request):
-            return {"body": request.body.decode()}
-
-        app = Panther(__name__, configs={}, urls={"echo": echo})
+        app = self.echo_app()
         message = {"type": "http.request", "body": b"hi", "more_body": False}
         assert await self.call(app, "POST", [], http_version="2", messages=[message]) == (200, b'{"body":"hi"}')
         chunked = [(b"transfer-encoding", b"chunked")]
