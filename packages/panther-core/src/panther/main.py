@@ -50,7 +50,7 @@ from panther.pipeline import (
 )
 from panther.plugins import PluginManager
 from panther.request import Request
-from panther.response import NO_CONTENT, RenderContext, Response
+from panther.response import CONTENT_LENGTH, NO_CONTENT, RenderContext, Response
 from panther.routings import Router, flatten_urls, variable_names
 from panther.templates import build_environment
 from panther.types import Receive, Scope, Send
@@ -58,7 +58,6 @@ from panther.types import Receive, Scope, Send
 logger = logging.getLogger("panther")
 
 _JSON_CONTENT_TYPE = Response._content_type_header
-_CONTENT_LENGTH = b"content-length"
 
 __all__ = ["Panther", "Route"]
 
@@ -325,7 +324,7 @@ class Panther:
                     )
                 if plain:  # Response.render() and raw_headers(), inlined for the common case
                     body = data if isinstance(data, bytes) else b"" if data is None else self._dumps(data)
-                    headers = [_JSON_CONTENT_TYPE, (_CONTENT_LENGTH, b"%d" % len(body))]
+                    headers = [_JSON_CONTENT_TYPE, (CONTENT_LENGTH, b"%d" % len(body))]
                 else:
                     if response.reads_request:
                         response.prepare(request)

@@ -112,19 +112,6 @@ def _annotations(func: Callable[..., Any], params: list[inspect.Parameter]) -> d
     return result
 
 
-def build_kwargs_factory(
-    func: Callable[..., Any], variables: tuple[str, ...], where: str, method: bool = False
-) -> Callable[[Request], dict[str, Any]] | None:
-    """Return ``kwargs(request)`` for ``func``, or ``None`` when it takes no arguments.
-
-    Every path variable must be a parameter of ``func`` (or be caught by ``**kwargs``): upstream passed them all
-    by name, so a missing one was a ``TypeError`` on every request; here it is a startup error. A parameter that
-    is neither a path variable, the request, nor optional is a startup error too.
-    """
-    casts, request_names = _parameters(func, variables, where, method)
-    return _kwargs_builder(casts, request_names) if casts or request_names else None
-
-
 _Casts = tuple[tuple[str, Callable[[str], Any] | None], ...]
 
 
@@ -132,7 +119,12 @@ def _parameters(
     func: Callable[..., Any], variables: tuple[str, ...], where: str, method: bool
 ) -> tuple[_Casts, tuple[str, ...]]:
     """What ``func`` takes: its path variables with their casts, and the names it takes the request under
-    (in the order of its signature)."""
+    (in the order of its signature).
+
+    Every path variable must be a parameter of ``func`` (or be caught by ``**kwargs``): upstream passed them all
+    by name, so a missing one was a ``TypeError`` on every request; here it is a startup error. A parameter that
+    is neither a path variable, the request, nor optional is a startup error too.
+    """
     signature = inspect.signature(func)
     request_names: list[str] = []
     casts: list[tuple[str, Callable[[str], Any] | None]] = []

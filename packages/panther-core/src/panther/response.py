@@ -65,7 +65,7 @@ class RenderContext:
 
 DEFAULT_CONTEXT = RenderContext()
 
-_CONTENT_LENGTH = b"content-length"
+CONTENT_LENGTH = b"content-length"  # also used by the app, which sends plain JSON without a Response
 _CONTENT_TYPE = b"content-type"
 # RFC 9110: these statuses have no content, and a Content-Length on them is wrong (204) or misleading (304).
 NO_CONTENT = frozenset((204, 304))
@@ -156,7 +156,7 @@ class Response:
             and body_length is not None
             and self.status_code not in NO_CONTENT
         ):  # most responses: nothing but the body's type and length
-            return [self._content_type_header, (_CONTENT_LENGTH, b"%d" % body_length)]
+            return [self._content_type_header, (CONTENT_LENGTH, b"%d" % body_length)]
         if self.status_code in NO_CONTENT:  # no content: neither a type nor a length
             headers = []
             typed = False
@@ -164,7 +164,7 @@ class Response:
             headers = [self._content_type_header]
             typed = True
             if body_length is not None:
-                headers.append((_CONTENT_LENGTH, str(body_length).encode()))
+                headers.append((CONTENT_LENGTH, b"%d" % body_length))
         if self._headers:
             for name, value in self._headers.items():
                 lowered = name.lower()
