@@ -28,6 +28,7 @@ from datetime import UTC, datetime
 
 from panther import Panther
 from panther.db import Model
+from panther.db.context import DB
 
 TARGET = 1.2
 CONCURRENCY = 64
@@ -72,12 +73,12 @@ async def run(url: str, rounds: int, ops: int) -> dict[str, dict[str, float]]:
         try:
             return await _measure(app, rounds, ops)
         finally:
-            await app.state.db.client.drop_database(database)
+            await app.stash[DB].client.drop_database(database)
             await app.shutdown()
 
 
 async def _measure(app: Panther, rounds: int, ops: int) -> dict[str, dict[str, float]]:
-    collection = app.state.db.session["BenchUser"]
+    collection = app.stash[DB].session["BenchUser"]
     inserted = await collection.insert_many([_document(i) for i in range(ops)])
     object_ids = list(inserted.inserted_ids)
     string_ids = [str(object_id) for object_id in object_ids]
@@ -129,7 +130,7 @@ async def _layer_cpu(app: Panther, stored: dict[str, object], ops: int) -> dict[
     from panther.db.documents import load_one, to_document
     from panther.db.layout import layout_of
 
-    connection = app.state.db
+    connection = app.stash[DB]
     layout = layout_of(BenchUser)
     string_id = str(stored["_id"])
     repeats = ops * 10

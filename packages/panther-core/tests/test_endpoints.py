@@ -14,6 +14,7 @@ from pydantic import BaseModel
 from panther import Panther
 from panther.app import API, GenericAPI
 from panther.exceptions import AuthenticationAPIError, PantherError, ThrottlingAPIError
+from panther.plan import Stage, Step
 from panther.plugins import hookimpl
 from panther.request import Request
 from panther.response import Response
@@ -69,10 +70,6 @@ class TestDeclaration:
     def test_models_must_be_pydantic_classes(self, option):
         with pytest.raises(PantherError, match=option):
             API(**{option: dict})
-
-    def test_cache_must_be_a_timedelta(self):
-        with pytest.raises(PantherError, match="timedelta"):
-            API(cache=60)
 
     def test_api_cannot_decorate_a_class(self):
         with pytest.raises(PantherError, match="GenericAPI"):
@@ -206,7 +203,7 @@ class Recorder:
 
 
 class ThrottleAndCachePlugin:
-    """A throw-away plugin standing in for panther-cache."""
+    """A throw-away plugin standing in for panther-cache: declares `throttling` and `cache`, contributes steps."""
 
     def __init__(self, recorder, limit=100):
         self.recorder = recorder
@@ -214,31 +211,39 @@ class ThrottleAndCachePlugin:
         self.store = {}
 
     @hookimpl
-    def panther_throttler(self, throttle):
-        recorder = self
-
-        async def check(request):
-            recorder.recorder.steps.append("throttle")
-            recorder.limit -= 1
-            if recorder.limit < 0:
-                raise ThrottlingAPIError(headers={"Retry-After": "1"})
-
-        return check
+    def panther_endpoint_options(self):
+        return {"throttling": None, "cache": None}
 
     @hookimpl
-    def panther_response_cache(self, duration):
-        plugin = self
+    def panther_endpoint_steps(self, endpoint):
+        steps = []
+        if endpoint.option("throttling") is not None:
+            steps.append(Step(Stage.THROTTLE, self.throttle))
+        if endpoint.option("cache") is not None:
+            steps.append(Step(Stage.CACHE, self.cache, methods=frozenset({"GET"})))
+        return steps
 
-        class Cache:
-            async def get(self, request):
-                plugin.recorder.steps.append("cache.get")
-                return plugin.store.get(request.path)
+    def throttle(self, inner):
+        async def throttled(request):
+            self.recorder.steps.append("throttle")
+            self.limit -= 1
+            if self.limit < 0:
+                raise ThrottlingAPIError(headers={"Retry-After": "1"})
+            return await inner(request)
 
-            async def set(self, request, response):
-                plugin.recorder.steps.append("cache.set")
-                plugin.store[request.path] = response
+        return throttled
 
-        return Cache()
+    def cache(self, inner):
+        async def cached(request):
+            self.recorder.steps.append("cache.get")
+            if request.path in self.store:
+                return self.store[request.path]
+            response = await inner(request)
+            self.recorder.steps.append("cache.set")
+            self.store[request.path] = response
+            return response
+
+        return cached
 
 
 class TestPipelineOrder:
@@ -357,7 +362,7 @@ class TestPipelineOrder:
         async def view():
             return None
 
-        with pytest.raises(PantherError, match=r"install `panther-core\[cache\]`"):
+        with pytest.raises(PantherError, match=r"`panther-cache`"):
             make_app({"x": view})
 
     def test_cache_without_a_plugin_is_a_startup_error(self):
@@ -365,7 +370,7 @@ class TestPipelineOrder:
         async def view():
             return None
 
-        with pytest.raises(PantherError, match=r"install `panther-core\[cache\]`"):
+        with pytest.raises(PantherError, match=r"`panther-cache`"):
             make_app({"x": view})
 
     def test_generic_api_throttling_without_a_plugin_is_a_startup_error(self):
@@ -375,7 +380,7 @@ class TestPipelineOrder:
             async def get(self):
                 return None
 
-        with pytest.raises(PantherError, match=r"install `panther-core\[cache\]`"):
+        with pytest.raises(PantherError, match=r"`panther-cache`"):
             make_app({"x": View})
 
 

@@ -6,7 +6,6 @@ import inspect
 import sys
 import textwrap
 from contextlib import asynccontextmanager
-from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -16,7 +15,7 @@ import pytest
 from panther import Panther, hookspecs
 from panther.app import API
 from panther.cli.main import all_commands
-from panther.exceptions import PantherError, ThrottlingAPIError
+from panther.exceptions import PantherError
 from panther.middlewares import HTTPMiddleware, WebsocketMiddleware
 from panther.plugins import BUILTIN_PLUGINS, PluginManager, hookimpl
 from panther.response import Response
@@ -200,8 +199,8 @@ def test_two_plugins_declaring_the_same_key_is_an_error() -> None:
 
 @pytest.mark.parametrize(("key", "extra"), [("DATABASE", "db"), ("THROTTLING", "cache"), ("BACKGROUND_TASKS", "tasks")])
 def test_plugin_setting_without_its_plugin_says_what_to_install(key: str, extra: str) -> None:
-    with pytest.raises(PantherError, match=rf"panther-core\[{extra}\]"):
-        make_app(configs={key: {"engine": {}} if key == "DATABASE" else True})
+    with pytest.raises(PantherError, match=rf"`panther-{extra}`"):
+        make_app(configs={key: {"engine": {}} if key == "DATABASE" else True}, disable_plugins=[extra])
 
 
 # --- Dispatch hooks -------------------------------------------------------------------------------------------
@@ -367,87 +366,6 @@ def test_auth_declarations_are_validated() -> None:
         API(permissions=[two_args])
 
 
-class FixedWindow:
-    """A throw-away throttle declaration for the throttler hook."""
-
-    def __init__(self, rate: int) -> None:
-        self.rate = rate
-
-
-class CountingThrottle:
-    @hookimpl
-    def panther_throttler(self, throttle: Any) -> Any:
-        if not isinstance(throttle, FixedWindow):
-            return None
-        hits = {"n": 0}
-
-        async def check(request: Any) -> None:
-            hits["n"] += 1
-            if hits["n"] > throttle.rate:
-                raise ThrottlingAPIError(headers={"Retry-After": "1"})
-
-        return check
-
-
-async def test_throttler_hook(caller: Any) -> None:
-    @API(throttling=FixedWindow(2))
-    async def limited() -> dict[str, bool]:
-        return {"ok": True}
-
-    app = Panther(__name__, configs={}, urls={"limited": limited}, plugins=[CountingThrottle()])
-    statuses = [(await caller(app).get("/limited")).status for _ in range(3)]
-    assert statuses == [200, 200, 429]
-
-
-async def test_global_throttling_setting_uses_the_hook(caller: Any) -> None:
-    class ClaimsThrottling(CountingThrottle):
-        @hookimpl
-        def panther_config_defaults(self) -> dict[str, Any]:
-            return {"THROTTLING": None}
-
-    app = make_app(ClaimsThrottling(), configs={"THROTTLING": FixedWindow(1)})
-    assert [(await caller(app).get("/hello")).status for _ in range(2)] == [200, 429]
-
-
-def test_throttling_and_cache_without_a_plugin_fail_at_startup() -> None:
-    @API(throttling=FixedWindow(1))
-    async def limited() -> None: ...
-
-    @API(cache=timedelta(seconds=5))
-    async def cached() -> None: ...
-
-    with pytest.raises(PantherError, match=r"install `panther-core\[cache\]`"):
-        Panther(__name__, configs={}, urls={"limited": limited})
-    with pytest.raises(PantherError, match=r"install `panther-core\[cache\]`"):
-        Panther(__name__, configs={}, urls={"cached": cached})
-
-
-async def test_response_cache_hook(caller: Any) -> None:
-    calls = {"n": 0}
-
-    class MemoryCache:
-        @hookimpl
-        def panther_response_cache(self, duration: timedelta) -> Any:
-            store: dict[str, Response] = {}
-
-            class Cache:
-                async def get(self, request: Any) -> Response | None:
-                    return store.get(request.path)
-
-                async def set(self, request: Any, response: Response) -> None:
-                    store[request.path] = response
-
-            return Cache()
-
-    @API(cache=timedelta(seconds=10))
-    async def counted() -> dict[str, int]:
-        calls["n"] += 1
-        return {"n": calls["n"]}
-
-    app = Panther(__name__, configs={}, urls={"counted": counted}, plugins=[MemoryCache()])
-    assert [(await caller(app).get("/counted")).json() for _ in range(2)] == [{"n": 1}, {"n": 1}]
-
-
 # --- Lifespan and CLI hooks -----------------------------------------------------------------------------------
 
 
@@ -552,6 +470,10 @@ async def test_no_hook_is_called_per_request(caller: Any) -> None:
         @hookimpl
         def panther_authentication(self, auth: Any) -> None:
             calls.append("authentication")
+
+        @hookimpl
+        def panther_endpoint_steps(self) -> None:
+            calls.append("endpoint_steps")
 
     app = make_app(Spy())
     built = list(calls)

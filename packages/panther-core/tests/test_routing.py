@@ -9,7 +9,7 @@ from panther.app import API, GenericAPI
 from panther.exceptions import PantherError
 from panther.plugins import hookimpl
 from panther.request import Request
-from panther.routings import Router, flatten_urls
+from panther.routings import Route, Router, flatten_urls
 
 
 @API()
@@ -240,21 +240,35 @@ class TestMethods:
         assert result.status == 405
 
 
-class FakeWebsocket:
-    """Stands for a WebSocket endpoint class of a plugin."""
+class GenericWebsocket:
+    """Stands for panther-ws's endpoint base class (named in the core's install hints)."""
 
-    __panther_scope__ = "websocket"
+
+class FakeWebsocket(GenericWebsocket):
+    pass
 
 
 class WebsocketPlugin:
+    """Builds WebSocket routes through the core's documented seams."""
+
     def __init__(self):
         self.calls = []
 
     @hookimpl
+    def panther_build_route(self, path, endpoint):
+        if isinstance(endpoint, type) and issubclass(endpoint, GenericWebsocket):
+            return Route(path, endpoint, {"websocket": self.connect}, scope_type="websocket")
+        return None
+
+    async def connect(self, scope, receive, send):
+        self.calls.append(scope["path"])
+        await send({"type": "websocket.close", "code": 1000})
+
+    @hookimpl
     def panther_scope_handlers(self, app):
         async def handler(scope, receive, send):
-            self.calls.append(scope["path"])
-            await send({"type": "websocket.close", "code": 1000})
+            found = app.router.match(scope["path"])
+            await found[0].handlers["websocket"](scope, receive, send)
 
         return {"websocket": handler}
 
@@ -267,9 +281,9 @@ class TestWebsocketRoutes:
         assert result.json() == {"detail": "This service requires use of the WebSocket protocol."}
         assert (await caller(app).request("OPTIONS", "/ws")).status == 426
 
-    def test_websocket_route_without_a_plugin_is_a_startup_error(self):
-        with pytest.raises(PantherError, match=r"'ws/'.*panther-core\[ws\]"):
-            make_app({"ws": FakeWebsocket})
+    def test_websocket_route_without_a_plugin_is_a_startup_error_naming_the_distribution(self):
+        with pytest.raises(PantherError, match=r"'ws/' points to a GenericWebsocket.*`panther-ws`"):
+            make_app({"ws": FakeWebsocket}, disable_plugins=["ws"])
 
     async def test_websocket_scope_goes_to_the_plugin_handler(self):
         plugin = WebsocketPlugin()

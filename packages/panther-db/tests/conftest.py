@@ -18,6 +18,7 @@ import pytest
 import pytest_asyncio
 
 from panther import Panther
+from panther.db.context import DB
 from panther.test import lifespan as lifespans
 
 
@@ -69,7 +70,7 @@ async def make_app(engine: Engine, tmp_path: Path) -> AsyncIterator[MakeApp]:
     yield build
     for app, label, lifespan in reversed(started):
         if engine.name == "mongodb":
-            await app.state.db.client.drop_database(engine.mongo_name(label))
+            await app.stash[DB].client.drop_database(engine.mongo_name(label))
         await lifespans.release(lifespan)
 
 

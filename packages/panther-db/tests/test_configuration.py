@@ -10,6 +10,7 @@ from cryptography.fernet import Fernet
 from panther import Panther
 from panther.db import BaseUser, Model
 from panther.db.connections import MongoDBConnection, PantherDBConnection, db, redis
+from panther.db.context import DB
 from panther.db.engines.base import BaseDatabaseConnection
 from panther.db.query_log import LoggedConnection
 from panther.exceptions import DatabaseError, PantherError
@@ -35,8 +36,8 @@ def build(tmp_path, **configs) -> Panther:
 
 async def test_default_is_pantherdb_in_base_dir_and_creates_nothing_until_used(tmp_path):
     app = build(tmp_path)
-    assert isinstance(app.state.db, PantherDBConnection)
-    assert app.state.db.path == tmp_path / "database.pdb"
+    assert isinstance(app.stash[DB], PantherDBConnection)
+    assert app.stash[DB].path == tmp_path / "database.pdb"
     await app.startup()
     await app.shutdown()
     assert list(tmp_path.iterdir()) == []
@@ -52,13 +53,13 @@ async def test_default_is_pantherdb_in_base_dir_and_creates_nothing_until_used(t
 )
 def test_engine_by_name_or_dotted_path(tmp_path, spec):
     app = build(tmp_path, DATABASE={"engine": {"class": spec, "path": "data/x.pdb"}, "query": "ignored"})
-    assert isinstance(app.state.db, PantherDBConnection)
-    assert app.state.db.path == tmp_path / "data" / "x.pdb"
+    assert isinstance(app.stash[DB], PantherDBConnection)
+    assert app.stash[DB].path == tmp_path / "data" / "x.pdb"
 
 
 def test_engine_given_as_a_class(tmp_path):
     app = build(tmp_path, DATABASE={"engine": {"class": PantherDBConnection}})
-    assert isinstance(app.state.db, PantherDBConnection)
+    assert isinstance(app.stash[DB], PantherDBConnection)
 
 
 @pytest.mark.parametrize(
@@ -111,7 +112,7 @@ async def test_a_plugin_adds_an_engine_through_the_hook(tmp_path):
         urls={},
         plugins=[EnginePlugin],
     )
-    assert type(app.state.db) is MemoryishConnection
+    assert type(app.stash[DB]) is MemoryishConnection
     await app.startup()
     assert (await Note.insert_one(text="x")).id
     await app.shutdown()
@@ -205,12 +206,12 @@ def test_bad_mongodb_settings_fail_when_the_app_is_built(tmp_path, engine, messa
 def test_mongodb_settings_are_read_from_the_connection_string(tmp_path):
     host = "mongodb://user:pw@127.0.0.1:27017,127.0.0.1:27018/shop?replicaSet=rs0&authSource=admin"
     app = build(tmp_path, DATABASE={"engine": {"class": "panther.db.connections.MongoDBConnection", "host": host}})
-    connection = app.state.db
+    connection = app.stash[DB]
     assert isinstance(connection, MongoDBConnection)
     assert connection.database == "shop"
     assert "pw" not in repr(connection)
     explicit = build(tmp_path, DATABASE={"engine": {"class": "mongodb", "host": host, "database": "other"}})
-    assert explicit.state.db.database == "other"
+    assert explicit.stash[DB].database == "other"
 
 
 def test_missing_pymongo_is_a_clear_error(tmp_path, monkeypatch):
@@ -233,13 +234,13 @@ async def test_connection_string_options_pass_through_to_the_driver(tmp_path, mo
     app = build(tmp_path, DATABASE={"engine": {"class": "mongodb", "host": host, "maxPoolSize": 7}})
     await app.startup()
     try:
-        client = app.state.db.client
+        client = app.stash[DB].client
         assert client.options.pool_options.max_pool_size == 7
         assert client.options.retry_writes is False
         assert client.options.pool_options.metadata["application"] == {"name": "panther-test"}
         assert (await Note.insert_one(text="x")).id
     finally:
-        await app.state.db.client.drop_database("panther_test_options")
+        await app.stash[DB].client.drop_database("panther_test_options")
         await app.shutdown()
 
 
@@ -258,12 +259,12 @@ def test_user_model(tmp_path):
 
 def test_media_dir_and_log_queries(tmp_path):
     app = build(tmp_path, MEDIA_DIR="files/up")
-    assert app.state.db.media_root == tmp_path / "files" / "up"
+    assert app.stash[DB].media_root == tmp_path / "files" / "up"
     with pytest.raises(PantherError, match="MEDIA_DIR must be a folder path"):
         build(tmp_path, MEDIA_DIR=None)
     with pytest.raises(PantherError, match="LOG_QUERIES must be True or False"):
         build(tmp_path, LOG_QUERIES="yes")
-    logged = build(tmp_path, LOG_QUERIES=True).state.db
+    logged = build(tmp_path, LOG_QUERIES=True).stash[DB]
     assert isinstance(logged, LoggedConnection) and isinstance(logged.wrapped, PantherDBConnection)
 
 
@@ -273,9 +274,9 @@ def test_media_dir_and_log_queries(tmp_path):
 async def test_db_and_redis_follow_the_current_app(tmp_path):
     first = build(tmp_path / "a")
     assert db.is_defined
-    assert db.session is first.state.db.session
+    assert db.session is first.stash[DB].session
     second = build(tmp_path / "b")
-    assert db.session is second.state.db.session  # the most recently built app
+    assert db.session is second.stash[DB].session  # the most recently built app
     assert redis.is_connected is False
     with pytest.raises(ValueError, match="`REDIS` is not found in `configs`"):
         await redis.ping()

@@ -8,6 +8,7 @@ from pydantic import BaseModel
 
 from panther.app import API, GenericAPI
 from panther.db import Model, use_app
+from panther.db.context import DB
 from panther.response import Response
 from panther.test import APIClient
 
@@ -143,7 +144,7 @@ async def test_invalid_object_ids_in_urls_are_404_or_400_never_500(make_app, eng
 async def test_two_apps_have_two_databases(make_app):
     first = await make_app(URLS, label="first")
     second = await make_app(URLS, label="second")
-    assert first.state.db is not second.state.db
+    assert first.stash[DB] is not second.stash[DB]
     with use_app(first):
         await Item.insert_one(name="only-in-first")
     with use_app(second):

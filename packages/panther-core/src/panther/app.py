@@ -21,24 +21,33 @@ __all__ = ["API", "EndpointOptions", "GenericAPI"]
 
 HTTPMethod = Literal["GET", "POST", "PUT", "PATCH", "DELETE"]
 HTTP_METHODS: tuple[str, ...] = ("GET", "POST", "PUT", "PATCH", "DELETE")
+#: Options upstream Panther had that plugins now own (panther-cache); ``GenericAPI`` reads them as class attributes.
+UPSTREAM_PLUGIN_OPTIONS: tuple[str, ...] = ("throttling", "cache")
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-class EndpointOptions:
-    """The validated options of one endpoint (shared by ``@API`` and ``GenericAPI``)."""
+#: The options the core reads. Every other option (``throttling=``, ``cache=``, a plugin's own) belongs to the
+#: plugin that declares it (``panther_endpoint_options``); the app refuses one that no installed plugin declares.
+CORE_OPTIONS: tuple[str, ...] = (
+    "methods",
+    "input_model",
+    "output_model",
+    "output_schema",
+    "auth",
+    "permissions",
+    "middlewares",
+)
 
-    __slots__ = (
-        "auth",
-        "cache",
-        "input_model",
-        "methods",
-        "middlewares",
-        "output_model",
-        "output_schema",
-        "permissions",
-        "throttling",
-    )
+
+class EndpointOptions:
+    """The validated options of one endpoint (shared by ``@API`` and ``GenericAPI``).
+
+    Core options are attributes; plugin options (anything else passed to ``@API(...)`` or set on a ``GenericAPI``
+    class) are kept as given in ``plugin_options`` and checked by their plugin when the app is built.
+    """
+
+    __slots__ = (*CORE_OPTIONS, "plugin_options")
 
     def __init__(
         self,
@@ -49,10 +58,9 @@ class EndpointOptions:
         output_schema: Any = None,
         auth: Any = None,
         permissions: Any = None,
-        throttling: Any = None,
-        cache: Any = None,
         middlewares: Iterable[Any] | None = None,
         owner: str = "API",
+        **plugin_options: Any,
     ) -> None:
         self.methods = _check_methods(methods, owner)
         self.input_model = _check_model(input_model, "input_model", owner)
@@ -69,11 +77,28 @@ class EndpointOptions:
         for permission in permissions:
             check_async_callable(permission, "permissions", owner)
         self.permissions = list(permissions)
-        self.throttling = throttling
-        if cache is not None and cache is not False and not isinstance(cache, timedelta):
-            raise PantherError(f"{owner}: `cache` must be a `datetime.timedelta`, got {cache!r}.")
-        self.cache = cache or None
         self.middlewares = list(middlewares or [])
+        self.plugin_options: dict[str, Any] = {k: v for k, v in plugin_options.items() if v is not None}
+
+    def get(self, name: str, default: Any = None) -> Any:
+        """An option by name: a core attribute or a plugin option (``default`` when not set)."""
+        if name in CORE_OPTIONS:
+            return getattr(self, name)
+        return self.plugin_options.get(name, default)
+
+    def with_plugin_options(self, values: dict[str, Any]) -> EndpointOptions:
+        """A copy with more plugin options (the app reads a ``GenericAPI``'s plugin options from its class
+        attributes once it knows which names its plugins declare)."""
+        copy = object.__new__(EndpointOptions)
+        for name in CORE_OPTIONS:
+            setattr(copy, name, getattr(self, name))
+        copy.plugin_options = {**self.plugin_options, **{k: v for k, v in values.items() if v is not None}}
+        return copy
+
+    def __repr__(self) -> str:
+        core = ", ".join(f"{name}={getattr(self, name)!r}" for name in CORE_OPTIONS if getattr(self, name))
+        plugin = ", ".join(f"{name}={value!r}" for name, value in self.plugin_options.items())
+        return f"EndpointOptions({', '.join(filter(None, (core, plugin)))})"
 
 
 class API:
@@ -99,6 +124,7 @@ class API:
         throttling: Any = None,
         cache: timedelta | None = None,
         middlewares: list[Any] | None = None,
+        **options: Any,
     ) -> None:
         if callable(methods):  # `@API` without parentheses passes the function here
             raise PantherError(f"Use `@API()` (with parentheses) on {getattr(methods, '__qualname__', methods)}.")
@@ -109,9 +135,10 @@ class API:
             output_schema=output_schema,
             auth=auth,
             permissions=permissions,
+            middlewares=middlewares,
             throttling=throttling,
             cache=cache,
-            middlewares=middlewares,
+            **options,
         )
         self.func: Callable[..., Any] | None = None
 
@@ -139,8 +166,10 @@ class API:
     # Upstream attribute names, read by tools such as OpenAPI generators.
     def __getattr__(self, name: str) -> Any:
         options = self.__dict__.get("options")
-        if options is not None and name in EndpointOptions.__slots__:
-            return getattr(options, name)
+        if options is not None and (name in CORE_OPTIONS or name in options.plugin_options):
+            return options.get(name)
+        if options is not None and name in UPSTREAM_PLUGIN_OPTIONS:
+            return None
         raise AttributeError(name)
 
 
@@ -167,14 +196,8 @@ class GenericAPI:
         implemented = [m for m in HTTP_METHODS if getattr(cls, m.lower()) is not getattr(GenericAPI, m.lower())]
         cls.options = EndpointOptions(
             methods=implemented,
-            input_model=cls.input_model,
-            output_model=cls.output_model,
-            output_schema=cls.output_schema,
-            auth=cls.auth,
-            permissions=cls.permissions,
-            throttling=cls.throttling,
-            cache=cls.cache,
-            middlewares=cls.middlewares,
+            **{name: getattr(cls, name) for name in CORE_OPTIONS if name != "methods"},
+            **{name: getattr(cls, name, None) for name in UPSTREAM_PLUGIN_OPTIONS},
             owner=cls.__qualname__,
         )
 

@@ -27,7 +27,6 @@ CORE_DEFAULTS: dict[str, Any] = {
     "MIDDLEWARES": [],
     "WS_MIDDLEWARES": [],
     "AUTHENTICATION": None,
-    "WS_AUTHENTICATION": None,
     "TIMEZONE": "UTC",
     "TEMPLATES_DIR": ".",
     "MAX_REQUEST_BODY_SIZE": 10 * MiB,
@@ -42,19 +41,6 @@ CORE_DEFAULTS: dict[str, Any] = {
     "EXPOSE_HEADERS": [],
     "CORS_MAX_AGE": 600,
 }
-
-#: Keys owned by a plugin distribution, to say what to install when one is set but no plugin claims it.
-PLUGIN_KEYS: dict[str, str] = {
-    "DATABASE": "db",
-    "USER_MODEL": "db",
-    "LOG_QUERIES": "db",
-    "MEDIA_DIR": "db",
-    "JWT_CONFIG": "auth",
-    "THROTTLING": "cache",
-    "BACKGROUND_TASKS": "tasks",
-    "REDIS": "redis",
-}
-
 
 class Config:
     """The settings of one app. Attribute access (``config.SECRET_KEY``) and ``config['secret_key']`` both work.
@@ -169,7 +155,15 @@ class _CurrentConfig:
         return getattr(self._target(), name)
 
     def __setattr__(self, name: str, value: Any) -> None:
-        setattr(self._target(), name, value)
+        from panther.context import current_app
+
+        try:
+            target = current_app().config
+        except RuntimeError:
+            raise RuntimeError(
+                f"Cannot set config.{name}: no Panther app exists yet. Put it in the configs you pass to Panther()."
+            ) from None
+        setattr(target, name, value)
 
     def __getitem__(self, key: str) -> Any:
         return self._target()[key]
@@ -178,6 +172,6 @@ class _CurrentConfig:
         return repr(self._target())
 
 
-_EMPTY = Config()
+_EMPTY = Config()  # read-only: `_CurrentConfig.__setattr__` never writes into it
 
 config: Any = _CurrentConfig()

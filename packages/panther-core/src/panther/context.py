@@ -15,23 +15,36 @@ if TYPE_CHECKING:
     from panther.response import RenderContext
 
 _current: ContextVar[Panther | None] = ContextVar("panther_current_app", default=None)
-# The fallback for code that runs outside a request or lifespan; replaced by each app as it starts.
-_started: list[Panther] = []
+
+
+class _Fallback:
+    """The app answering for code outside any request or lifespan (upstream compatibility: scripts and tests call
+    models and ``panther.configs.config`` with no app in context): the app built or started most recently, as
+    upstream's global config was. The request path and the plugins' own state never depend on it."""
+
+    __slots__ = ("app",)
+
+    def __init__(self) -> None:
+        self.app: Panther | None = None
+
+    def get(self) -> Panther | None:
+        return self.app
+
+
+_fallback = _Fallback()
 
 
 def current_app() -> Panther:
-    """The app serving this request or lifespan, else the most recently started (or built) app."""
-    app = _current.get()
-    if app is not None:
-        return app
-    if _started:
-        return _started[-1]
-    raise RuntimeError("No Panther app is running: build one with Panther(...) first.")
+    """The app serving this request or lifespan, else the app built or started most recently."""
+    app = _current.get() or _fallback.get()
+    if app is None:
+        raise RuntimeError("No Panther app is running: build one with Panther(...) first.")
+    return app
 
 
 def current_render_context() -> RenderContext | None:
     """The render context (JSON encoders, templates) of the current app, if there is one."""
-    app = _current.get() or (_started[-1] if _started else None)
+    app = _current.get() or _fallback.get()
     return app.render_context if app is not None else None
 
 
@@ -44,9 +57,6 @@ def reset_current_app(token: object) -> None:
     _current.reset(token)  # type: ignore[arg-type]
 
 
-def mark_started(app: Panther) -> None:
-    """Remember ``app`` as the fallback for code outside any request (called when an app is built and started)."""
-    if _started:
-        _started[0] = app
-    else:
-        _started.append(app)
+def mark_current(app: Panther) -> None:
+    """Make ``app`` the fallback for code outside any request (called when an app is built and when it starts)."""
+    _fallback.app = app

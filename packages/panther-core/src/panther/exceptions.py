@@ -16,10 +16,6 @@ class PantherError(Exception):
     """A configuration or startup mistake; the message says what to change."""
 
 
-class DatabaseError(Exception):
-    """An error raised by a database engine."""
-
-
 class BaseError(Exception):
     """Base of errors that carry a detail, a status code and headers for the client."""
 
@@ -120,3 +116,16 @@ class InvalidPathVariableAPIError(APIError):
 
 class ClientDisconnected(Exception):
     """The client went away while the request was being read; nothing is answered."""
+
+
+def __getattr__(name: str) -> Any:
+    # Upstream's import path for the database's error, which belongs to panther-db (panther.db.errors).
+    if name == "DatabaseError":
+        try:
+            from panther.db.errors import DatabaseError
+        except ImportError:
+            raise AttributeError(
+                "panther.exceptions.DatabaseError comes with the database plugin: install `panther-db`."
+            ) from None
+        return DatabaseError
+    raise AttributeError(f"module 'panther.exceptions' has no attribute {name!r}")

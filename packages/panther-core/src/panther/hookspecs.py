@@ -1,8 +1,18 @@
 """The hooks a Panther plugin can implement, grouped by when they are called.
 
 Every hook is synchronous and called while an app is built or during its lifespan startup/shutdown — never per
-request. A hook *contributes objects* (a scope handler, middleware classes, routes, JSON encoders, an async context
-manager, a compiled throttle, CLI commands); the core folds them into tables it precomputes once.
+request. A hook *contributes objects* (a scope handler, middleware classes, routes, a route for another scope type,
+pipeline steps, JSON encoders, an async context manager, CLI commands); the core folds them into tables it
+precomputes once.
+
+When an app is built (``Panther(...)``), hooks are called in this order: ``panther_addhooks`` (as each plugin is
+registered), ``panther_config_defaults``, ``panther_configure``, ``panther_json_encoders``,
+``panther_endpoint_options``, ``panther_scope_handlers``, ``panther_http_middlewares``, ``panther_ws_middlewares``,
+``panther_routes``, then for every route ``panther_build_route`` and — for HTTP endpoints the core compiles —
+``panther_authentication`` and ``panther_endpoint_steps``; last ``panther_app_built``. ``panther_lifespan`` is called
+at lifespan startup; ``panther_cli_commands`` when the command line starts.
+
+A plugin keeps its per-app objects in ``app.stash`` under a ``panther.stash.StashKey`` of its own.
 
 Implement a hook with ``panther.plugins.hookimpl``::
 
@@ -19,17 +29,17 @@ rejects duplicates instead of letting registration order decide.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from contextlib import AbstractAsyncContextManager
 from typing import TYPE_CHECKING, Any
 
 import pluggy
 
 if TYPE_CHECKING:
-    from datetime import timedelta
-
     from panther.configs import Config
     from panther.main import Panther
+    from panther.plan import AuthCallable, EndpointPlan, Step
+    from panther.routings import Route
     from panther.types import Receive, Scope, Send
 
 hookspec = pluggy.HookspecMarker("panther")
@@ -65,9 +75,13 @@ def panther_config_defaults() -> Mapping[str, Any] | None:
 def panther_configure(app: Panther, config: Config) -> None:
     """Validate and prepare this plugin's configuration for ``app``.
 
-    Called once per app after the config is loaded and defaults are applied, before routes are compiled. Raise
-    ``panther.exceptions.PantherError`` with a message that says what to change. May store prepared objects on
-    ``app.state`` (a plain namespace owned by the app). Returns nothing; every implementation is called.
+    Called once per app after the config is loaded and defaults are applied, before routes are compiled.
+
+    :param app: the app being built; store prepared objects in ``app.stash[YOUR_KEY]``.
+    :param config: the app's config, defaults applied.
+
+    Raise ``panther.exceptions.PantherError`` with a message that says what to change. Returns nothing; every
+    implementation is called.
     """
 
 
@@ -97,8 +111,8 @@ def panther_http_middlewares(app: Panther) -> list[type] | None:
 def panther_ws_middlewares(app: Panther) -> list[type] | None:
     """Add global WebSocket middleware classes (subclasses of ``panther.middlewares.WebsocketMiddleware``).
 
-    Called once when the app is built, like ``panther_http_middlewares``; the WebSocket handler reads the result
-    from ``app.ws_middlewares``.
+    Called once when the app is built, like ``panther_http_middlewares``; the plugin serving WebSockets reads the
+    result, after ``WS_MIDDLEWARES``' classes, from ``app.ws_middlewares``.
     """
 
 
@@ -120,33 +134,84 @@ def panther_json_encoders(app: Panther) -> Mapping[type, Callable[[Any], Any]] |
     """
 
 
-@hookspec(firstresult=True)
-def panther_authentication(app: Panther, auth: Any) -> Callable[..., Any] | None:
-    """Turn an ``auth=`` declaration (or the ``AUTHENTICATION`` config value) into the callable used at runtime.
+@hookspec
+def panther_endpoint_options() -> Mapping[str, Callable[[Any, str], Any] | None] | None:
+    """Declare the endpoint options this plugin owns: ``@API(name=...)`` and ``GenericAPI.name``.
 
-    Called once per endpoint that declares authentication, when the app is built. Return an async callable
-    ``auth(request) -> user`` or ``None`` to leave it to the next plugin (the core's fallback accepts async
-    functions and classes with an async ``__call__``). The first non-None result wins.
+    Called once when the app is built, before any route. Return ``{name: check}`` where ``check(value, where)``
+    validates one endpoint's value (``where`` names the route) and returns the value to keep, raising
+    ``PantherError`` for a bad one; ``check`` may be ``None``. Results are merged; two plugins declaring the same
+    name, or a plugin declaring a core option, is a startup error. An option set on an endpoint that no installed
+    plugin declares is a startup error naming the distribution to install. The plugin reads the values from
+    ``plan.option(name)`` in ``panther_endpoint_steps`` (and any other hook given a plan).
     """
 
 
 @hookspec(firstresult=True)
-def panther_throttler(app: Panther, throttle: Any) -> Callable[..., Any] | None:
-    """Compile a throttling declaration (``API(throttling=...)`` or ``THROTTLING``) into a runtime check.
+def panther_build_route(app: Panther, path: str, endpoint: Any, variables: tuple[str, ...]) -> Route | None:
+    """Build the route for an endpoint the core does not compile (e.g. a ``GenericWebsocket`` class).
 
-    Called once per throttled endpoint when the app is built. Return an async callable ``check(request)`` that raises
-    ``ThrottlingAPIError`` when the limit is exceeded, or ``None`` if this plugin does not handle ``throttle``. The
-    first non-None result wins; with none, declaring throttling is a startup error ("install panther-core[cache]").
+    Called once per URL of the route table, when the app is built, before the core tries its own endpoint types.
+
+    :param app: the app being built.
+    :param path: the URL as written in the route table, without outer slashes (``'rooms/<seat>'``).
+    :param endpoint: the object the URL points to.
+    :param variables: the URL's path variable names, in order.
+
+    Return a ``panther.routings.Route`` (``Route(path, endpoint, {scope_type: handler}, scope_type=...,
+    plan=...)``) or ``None`` for endpoints this plugin does not know; the first non-None result wins. Bind the
+    handler's parameters with ``panther.parameters.bind_parameters(func, variables, path)``: path variables are
+    then cast exactly as for HTTP. The plugin's scope handler (``panther_scope_handlers``) finds the route with
+    ``app.router.match(path)``. Routes of another scope type answer HTTP requests with 426.
     """
 
 
 @hookspec(firstresult=True)
-def panther_response_cache(app: Panther, duration: timedelta) -> Any | None:
-    """Compile ``API(cache=timedelta(...))`` into a response cache for one endpoint.
+def panther_authentication(app: Panther, auth: Any, endpoint: EndpointPlan) -> AuthCallable | None:
+    """Turn an ``auth=`` declaration (or the ``AUTHENTICATION`` setting) into the callable used per request.
 
-    Called once per cached endpoint when the app is built. Return an object with ``async get(request) -> Response |
-    None`` and ``async set(request, response) -> None``, or ``None``. The first non-None result wins; with none,
-    declaring a cache is a startup error ("install panther-core[cache]").
+    Called once per endpoint that declares authentication, when the app is built (for WebSocket endpoints, by the
+    plugin that builds them, through ``panther.building.resolve_authentication``).
+
+    :param app: the app being built.
+    :param auth: the declaration: a class, an async function, or an object only a plugin understands.
+    :param endpoint: the endpoint's plan; ``endpoint.scope_type`` says whether it serves ``'http'`` or
+        ``'websocket'`` connections (e.g. read the token from a header or from the query string).
+
+    Return an async callable ``auth(request_or_connection) -> user`` or ``None`` to leave it to the next plugin
+    (the core's fallback accepts async functions and classes with an async ``__call__``, one instance per request).
+    The first non-None result wins.
+    """
+
+
+@hookspec
+def panther_endpoint_steps(app: Panther, endpoint: EndpointPlan) -> Step | Iterable[Step] | None:
+    """Contribute steps to an HTTP endpoint's pipeline (throttling, caching, auditing, ...).
+
+    Called once per endpoint — not per method — when the app is built, after its authentication and permissions
+    are resolved, with its route and options (``endpoint.path``, ``endpoint.option('cache')``).
+
+    :param app: the app being built.
+    :param endpoint: the endpoint's plan.
+
+    Return a ``panther.plan.Step`` (``Step(Stage.THROTTLE, wrap, methods=None)``), several, or ``None``. Each
+    step's ``wrap(inner)`` is called once per method the step applies to and returns the handler of that stage;
+    state shared by the endpoint's methods lives in the closure that made the step. Steps from every plugin are
+    collected; within a stage, registration order decides (the first is outermost).
+    """
+
+
+@hookspec
+def panther_app_built(app: Panther) -> None:
+    """Look at the finished app: every route compiled, middleware chains built (e.g. to describe its API).
+
+    Called once, at the end of ``Panther(...)``.
+
+    :param app: the finished app; ``app.routes`` lists its routes (``route.path``, ``route.scope_type``,
+        ``route.plan`` with the endpoint, its options, methods, authentication and steps), ``app.router`` resolves
+        paths.
+
+    Returns nothing; every implementation is called. Raise ``PantherError`` to refuse the app.
     """
 
 

@@ -9,10 +9,7 @@ consulted while the app is built and at lifespan startup/shutdown, never per req
 from __future__ import annotations
 
 import copy
-import importlib
-import inspect
 import logging
-import warnings
 from collections.abc import Callable, Iterable, Mapping
 from contextlib import AsyncExitStack
 from pathlib import Path
@@ -20,69 +17,32 @@ from types import ModuleType, SimpleNamespace
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from panther.app import API, GenericAPI, check_async_callable
-from panther.configs import PLUGIN_KEYS, Config, read_config_module, resolve_base_dir
+from panther.building import RouteBuilder
+from panther.configs import Config, read_config_module, resolve_base_dir
 from panther.context import _current as _current_app
-from panther.context import mark_started
+from panther.context import mark_current
 from panther.encoders import make_json_dumps
 from panther.events import Event, run_functions
-from panther.exceptions import (
-    APIError,
-    ClientDisconnected,
-    MethodNotAllowedAPIError,
-    NotFoundAPIError,
-    PantherError,
-    UpgradeRequiredError,
-)
+from panther.exceptions import ClientDisconnected, NotFoundAPIError, PantherError
+from panther.hints import CONFIG_KEYS, missing_plugin
+from panther.importing import import_object
 from panther.log import configure_logging
-from panther.middlewares.base import HTTPMiddleware, WebsocketMiddleware, build_chain
-from panther.pipeline import (
-    PLAIN_DATA,
-    Handler,
-    allowed_methods,
-    compile_class,
-    compile_function,
-    finish_response,
-    is_finished,
-    options_answer,
-    per_request_callable,
-    read_body_for_middlewares,
-)
+from panther.middlewares.base import WebsocketMiddleware, build_chain, load_middlewares
+from panther.output import error_response, failure_response, finish_response, make_encoder, needs_finishing
+from panther.pipeline import read_body_for_middlewares
+from panther.plan import Handler
 from panther.plugins import PluginManager
+from panther.redis_client import REDIS
 from panther.request import Request
-from panther.response import CONTENT_LENGTH, NO_CONTENT, RenderContext, Response
-from panther.routings import Router, flatten_urls, variable_names
+from panther.response import NO_CONTENT, RenderContext, Response
+from panther.routings import Route, Router, flatten_urls
+from panther.stash import Stash
 from panther.templates import build_environment
 from panther.types import Receive, Scope, Send
 
 logger = logging.getLogger("panther")
 
-_JSON_CONTENT_TYPE = Response._content_type_header
-
-__all__ = ["Panther", "Route"]
-
-
-class Route:
-    """One URL of the route table: its endpoint and a compiled handler per HTTP method."""
-
-    __slots__ = ("allow", "endpoint", "handlers", "path", "scope_type")
-
-    def __init__(self, path: str, endpoint: Any, handlers: dict[str, Handler], scope_type: str = "http") -> None:
-        self.path = path
-        self.endpoint = endpoint
-        self.scope_type = scope_type
-        self.allow = allowed_methods(handlers) if handlers else ""
-        if "GET" in handlers:
-            handlers.setdefault("HEAD", handlers["GET"])
-        if scope_type == "http":
-            handlers.setdefault("OPTIONS", options_answer(self.allow))
-        self.handlers = handlers
-
-    def refuse(self) -> APIError:
-        """The error for a method this route does not answer: 426 on a WebSocket route, else 405 with ``Allow``."""
-        if self.scope_type != "http":
-            return UpgradeRequiredError()
-        return MethodNotAllowedAPIError(headers={"Allow": self.allow})
+__all__ = ["Panther", "Route", "error_response", "import_object"]
 
 
 class Panther:
@@ -91,6 +51,9 @@ class Panther:
     ``Panther(__name__, configs=__name__, urls={...})`` reads settings from the named module (or ``core.configs``),
     loads plugins (built-ins, then entry points of the ``panther`` group, then ``plugins=``, minus the disabled
     ones) and compiles every route. Configuration mistakes raise ``PantherError`` here, with what to change.
+
+    Per-app objects: ``config``, ``plugins`` (the plugin manager), ``stash`` (plugins' state), ``routes`` (the
+    compiled route table) and ``state`` (a plain namespace for the user's own objects).
     """
 
     def __init__(
@@ -105,8 +68,8 @@ class Panther:
         values = read_config_module(configs)
         self.config = Config(values)
         self.config.BASE_DIR = resolve_base_dir(name, values)
-        self.state = SimpleNamespace()  # plugins keep their per-app objects here
-        self.redis: Any = None
+        self.stash = Stash()
+        self.state = SimpleNamespace()  # the user's own per-app objects; plugins use `stash`
         self._startups: list[Callable[[], Any]] = []
         self._shutdowns: list[Callable[[], Any]] = []
         self._exit_stack: AsyncExitStack | None = None
@@ -122,34 +85,40 @@ class Panther:
             templates=build_environment(_as_list(self.config.TEMPLATES_DIR), self.config.BASE_DIR),
             base_dir=self.config.BASE_DIR,
         )
-        self.default_auth = self._load_default_auth()
+        builder = RouteBuilder(self)
         self.scope_handlers = self.plugins.scope_handlers(self)
         self.http_middlewares = [
             *self.plugins.http_middlewares(self),
-            *self.load_middlewares(self.config.MIDDLEWARES or [], where="MIDDLEWARES"),
+            *load_middlewares(self.config.MIDDLEWARES or [], where="MIDDLEWARES"),
         ]
         self.ws_middlewares = [
             *self.plugins.ws_middlewares(self),
-            *self.load_middlewares(self.config.WS_MIDDLEWARES or [], where="WS_MIDDLEWARES", base=WebsocketMiddleware),
+            *load_middlewares(self.config.WS_MIDDLEWARES or [], where="WS_MIDDLEWARES", base=WebsocketMiddleware),
         ]
         self.urls = self._collect_urls(urls)
-        self.router: Router[Route] = Router(self.urls, self._build_route)
+        self.router: Router[Route] = Router(self.urls, builder)
+        self.routes: list[Route] = [route for _, route in self.router]
         # With global middlewares every request goes through their chain; without, `__call__` dispatches itself.
         self._chain = build_chain(self._dispatch, self.http_middlewares, self) if self.http_middlewares else None
-        self._dumps = self.render_context.dumps
+        self._encode = make_encoder(self.render_context)
         self._max_body_size: int | None = self.config.MAX_REQUEST_BODY_SIZE
-        mark_started(self)
+        self.plugins.app_built(self)
+        mark_current(self)
+
+    @property
+    def redis(self) -> Any:
+        """The app's ``redis.asyncio`` client (``REDIS`` setting), or ``None``."""
+        return self.stash.get(REDIS)
 
     # --- Building -----------------------------------------------------------------------------------------------
 
     def _apply_plugin_defaults(self, values: Mapping[str, Any]) -> None:
         defaults = self.plugins.config_defaults()
         for key, value in values.items():
-            if key in PLUGIN_KEYS and key not in defaults and value not in (None, False, {}, []):
-                extra = PLUGIN_KEYS[key]
+            if key in CONFIG_KEYS and key not in defaults and value not in (None, False, {}, []):
                 raise PantherError(
-                    f"`{key}` is set in your configs, but no installed plugin reads it: "
-                    f"install it with `pip install 'panther-core[{extra}]'` (or remove `{key}`)."
+                    f"`{key}` is set in your configs, but no active plugin reads it: "
+                    f"{missing_plugin(CONFIG_KEYS[key], self.plugins.names())} (or remove `{key}`)"
                 )
         for key, value in defaults.items():
             if key not in self.config:
@@ -182,89 +151,6 @@ class Panther:
                 flat[path] = endpoint
         return flat
 
-    def _build_route(self, path: str, endpoint: Any) -> Route:
-        variables = variable_names(path)
-        api = getattr(endpoint, "api", None)
-        if isinstance(api, API) and hasattr(endpoint, "__wrapped__"):
-            return Route(path, endpoint, _require_methods(path, compile_function(endpoint, self, path, variables)))
-        if isinstance(endpoint, type) and issubclass(endpoint, GenericAPI):
-            return Route(path, endpoint, _require_methods(path, compile_class(endpoint, self, path, variables)))
-        scope_type = getattr(endpoint, "__panther_scope__", None)
-        if isinstance(scope_type, str) and scope_type != "http":
-            if scope_type not in self.scope_handlers:
-                raise PantherError(
-                    f"URL '{path}/' is a {scope_type} endpoint but no installed plugin handles {scope_type} "
-                    f"connections: install `panther-core[ws]`."
-                )
-            return Route(path, endpoint, {}, scope_type=scope_type)
-        if inspect.isfunction(endpoint) or inspect.ismethod(endpoint):
-            raise PantherError(f"URL '{path}/' points to {endpoint.__qualname__}(), which is not wrapped by @API().")
-        raise PantherError(
-            f"URL '{path}/' points to {endpoint!r}: use an @API() function or a GenericAPI/GenericWebsocket class."
-        )
-
-    def load_middlewares(self, items: Iterable[Any], where: str, base: type = HTTPMiddleware) -> list[type]:
-        """Resolve middleware classes (or dotted paths) and check they subclass ``base``."""
-        result = []
-        for item in items:
-            if isinstance(item, tuple):  # upstream's legacy `(path, data)` form
-                warnings.warn(f"{where}: the `(path, data)` form is deprecated; list the class.", stacklevel=2)
-                item = item[0]
-            middleware = import_object(item, where) if isinstance(item, str) else item
-            if not (isinstance(middleware, type) and issubclass(middleware, base)):
-                raise PantherError(f"{where}: {middleware!r} is not a subclass of {base.__module__}.{base.__name__}.")
-            result.append(middleware)
-        return result
-
-    def _load_default_auth(self) -> Any:
-        auth = self.config.AUTHENTICATION
-        if auth is None:
-            return None
-        if isinstance(auth, str):
-            auth = import_object(auth, "AUTHENTICATION")
-        check_async_callable(auth, "AUTHENTICATION", "configs")
-        return auth
-
-    def resolve_auth(self, auth: Any, where: str) -> Callable[..., Any] | None:
-        """The runtime auth callable for an endpoint (``None``: use ``AUTHENTICATION``; ``False``: none)."""
-        if auth is False:
-            return None
-        if auth is None or auth is True:
-            if auth is True and self.default_auth is None:
-                raise PantherError(f"'{where}' declares `auth=True` but AUTHENTICATION is not set in configs.")
-            auth = self.default_auth
-            if auth is None:
-                return None
-        resolved = self.plugins.authentication(self, auth)
-        if resolved is not None:
-            return resolved
-        if not callable(auth):
-            raise PantherError(f"'{where}': auth {auth!r} is not an async callable and no installed plugin handles it.")
-        return per_request_callable(auth)
-
-    def resolve_throttle(self, throttling: Any, where: str) -> Callable[..., Any] | None:
-        throttle = throttling if throttling is not None else self.config.THROTTLING
-        if throttle is None or throttle is False:
-            return None
-        check = self.plugins.throttler(self, throttle)
-        if check is None:
-            raise PantherError(
-                f"'{where}' declares throttling ({throttle!r}) but no installed plugin handles it: "
-                "install `panther-core[cache]`."
-            )
-        return check
-
-    def resolve_cache(self, duration: Any, where: str) -> Any:
-        if duration is None:
-            return None
-        cache = self.plugins.response_cache(self, duration)
-        if cache is None:
-            raise PantherError(
-                f"'{where}' declares `cache={duration!r}` but no installed plugin caches responses: "
-                "install `panther-core[cache]`."
-            )
-        return cache
-
     def on_startup(self, func: Callable[[], Any]) -> Callable[[], Any]:
         """Register a function to run at this app's startup (sync or async)."""
         self._startups.append(func)
@@ -285,58 +171,32 @@ class Panther:
         token = _current_app.set(self)
         request = Request(scope, receive, send, self, self._max_body_size)
         try:
-            response: Any = None
-            body: bytes | None
-            headers: list[tuple[bytes, bytes]] | None
+            result: Any = None
             try:
                 if self._chain is None:
                     try:
-                        response = await self._handler_for(request)(request)
+                        result = await self._handler_for(request)(request)
                     except ClientDisconnected:
                         raise
                     except Exception as exc:  # an APIError becomes its response, anything else a logged 500
-                        response = error_response(exc)
+                        result = error_response(exc)
                 else:
                     await read_body_for_middlewares(request)
-                    response = await self._chain(request)
-                    if response is None:
+                    result = await self._chain(request)
+                    if result is None:
                         raise TypeError(
                             "An HTTP middleware returned None instead of a response: "
                             "it must `return await self.dispatch(request=request)`."
                         )
-                if type(response) in PLAIN_DATA:  # what most endpoints return: sent as Response(data) would be
-                    status, data, plain = 200, response, True
-                else:
-                    # is_finished(response), inlined: a cursor to read or pagination to apply needs finishing.
-                    if (
-                        type(response) is not Response
-                        or response.pagination is not None
-                        or type(response.data) not in PLAIN_DATA
-                    ):
-                        response = await finish_response(response)
-                    status, data = response.status_code, response.data
-                    # A JSON Response with a body and no header or cookie of its own is sent like plain data.
-                    plain = (
-                        type(response) is Response
-                        and response._headers is None
-                        and response._cookies is None
-                        and status not in NO_CONTENT
-                    )
-                if plain:  # Response.render() and raw_headers(), inlined for the common case
-                    body = data if isinstance(data, bytes) else b"" if data is None else self._dumps(data)
-                    headers = [_JSON_CONTENT_TYPE, (CONTENT_LENGTH, b"%d" % len(body))]
-                else:
-                    if response.reads_request:
-                        response.prepare(request)
-                    body = response.render(self.render_context)
-                    headers = None if body is None else response.raw_headers(len(body))
+                if needs_finishing(result):  # a cursor to read or pagination to apply
+                    result = await finish_response(result)
+                status, headers, body, response = self._encode(result, request)
             except ClientDisconnected:
                 return
             except Exception as exc:  # raised by a middleware, or while reading a cursor or rendering
-                response, body = self._render_failure(response, exc)
-                status = response.status_code
-                headers = None if body is None else response.raw_headers(len(body))
+                status, headers, body, response = self._encode(failure_response(exc, result), request)
             if body is None:  # a response that streams its body sends itself
+                assert response is not None
                 if request.method == "HEAD":
                     await response.send_head(send, None)
                 else:
@@ -368,18 +228,6 @@ class Panther:
             raise route.refuse()
         return handler
 
-    def _render_failure(self, failed: Any, exc: Exception) -> tuple[Response, bytes | None]:
-        response = error_response(exc)
-        if isinstance(failed, Response):
-            # Rendering failed after the middlewares ran: keep the CORS headers they added, or the browser hides
-            # even the 500 from the page.
-            response.headers.update(
-                (k, v)
-                for k, v in failed.headers.items()
-                if k.lower().startswith("access-control-") or k.lower() == "vary"
-            )
-        return response, response.render(self.render_context)
-
     async def handle_other(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Lifespan, and scope types handled by plugins (``websocket``); an unhandled WebSocket is closed."""
         token = _current_app.set(self)
@@ -400,7 +248,7 @@ class Panther:
         responses here so that middlewares (CORS, monitoring) see them like any other response."""
         try:
             result = await self._handler_for(request)(request)
-            return result if is_finished(result) else await finish_response(result)
+            return await finish_response(result)  # middlewares get a Response
         except ClientDisconnected:
             raise
         except Exception as exc:  # an APIError becomes its response, anything else a logged 500
@@ -431,7 +279,7 @@ class Panther:
 
     async def startup(self) -> None:
         """Enter plugin lifespans, then run startup functions (``Event.startup`` and ``app.on_startup``)."""
-        mark_started(self)
+        mark_current(self)
         token = _current_app.set(self)
         stack = AsyncExitStack()
         try:
@@ -454,33 +302,6 @@ class Panther:
 
     def __repr__(self) -> str:
         return f"<Panther base_dir={self.config.BASE_DIR} routes={len(self.urls)} plugins={self.plugins.names()}>"
-
-
-def _require_methods(path: str, handlers: dict[str, Handler]) -> dict[str, Handler]:
-    if not handlers:
-        raise PantherError(
-            f"URL '{path}/' has an endpoint that answers no method: give @API() some `methods`, "
-            "or implement get/post/put/patch/delete on the GenericAPI."
-        )
-    return handlers
-
-
-def error_response(exc: Exception) -> Response:
-    """The response for an exception: an ``APIError`` as ``{"detail": ...}``, anything else a logged 500."""
-    if isinstance(exc, APIError):
-        return Response(data=exc.body, status_code=exc.status_code, headers=exc.headers)
-    logger.error("Internal Server Error", exc_info=exc)
-    return Response(data={"detail": "Internal Server Error"}, status_code=500)
-
-
-def import_object(dotted: str, what: str) -> Any:
-    """Import ``'package.module.attribute'``; a failure is a ``PantherError`` saying which setting to fix."""
-    module_name, _, attribute = dotted.rpartition(".")
-    try:
-        module = importlib.import_module(module_name)
-        return getattr(module, attribute)
-    except (ImportError, AttributeError, ValueError) as exc:
-        raise PantherError(f"{what}: cannot import {dotted!r} ({exc}).") from None
 
 
 def _as_list(value: Any) -> list[Any]:

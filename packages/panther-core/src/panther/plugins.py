@@ -18,13 +18,15 @@ import pluggy
 
 from panther import hookspecs
 from panther.exceptions import PantherError
+from panther.plan import Step
 
 if TYPE_CHECKING:
     from contextlib import AbstractAsyncContextManager
-    from datetime import timedelta
 
     from panther.configs import Config
     from panther.main import Panther
+    from panther.plan import AuthCallable, EndpointPlan
+    from panther.routings import Route
 
 PROJECT = "panther"
 ENTRY_POINT_GROUP = "panther"
@@ -156,14 +158,28 @@ class PluginManager:
     def json_encoders(self, app: Panther) -> dict[type, Callable[[Any], Any]]:
         return _merge_mappings(self.pm.hook.panther_json_encoders(app=app), "JSON encoder for type")
 
-    def authentication(self, app: Panther, auth: Any) -> Callable[..., Any] | None:
-        return self.pm.hook.panther_authentication(app=app, auth=auth)
+    def endpoint_options(self) -> dict[str, Callable[[Any, str], Any] | None]:
+        return _merge_mappings(self.pm.hook.panther_endpoint_options(), "endpoint option")
 
-    def throttler(self, app: Panther, throttle: Any) -> Callable[..., Any] | None:
-        return self.pm.hook.panther_throttler(app=app, throttle=throttle)
+    def build_route(self, app: Panther, path: str, endpoint: Any, variables: tuple[str, ...]) -> Route | None:
+        return self.pm.hook.panther_build_route(app=app, path=path, endpoint=endpoint, variables=variables)
 
-    def response_cache(self, app: Panther, duration: timedelta) -> Any | None:
-        return self.pm.hook.panther_response_cache(app=app, duration=duration)
+    def authentication(self, app: Panther, auth: Any, endpoint: EndpointPlan) -> AuthCallable | None:
+        return self.pm.hook.panther_authentication(app=app, auth=auth, endpoint=endpoint)
+
+    def endpoint_steps(self, app: Panther, endpoint: EndpointPlan) -> list[Step]:
+        steps: list[Step] = []
+        for result in reversed(self.pm.hook.panther_endpoint_steps(app=app, endpoint=endpoint)):  # registration order
+            if result is None:
+                continue
+            for step in [result] if isinstance(result, Step) else result:
+                if not isinstance(step, Step):
+                    raise PantherError(f"panther_endpoint_steps returned {step!r}; return panther.plan.Step objects.")
+                steps.append(step)
+        return steps
+
+    def app_built(self, app: Panther) -> None:
+        self.pm.hook.panther_app_built(app=app)
 
     def lifespans(self, app: Panther) -> list[AbstractAsyncContextManager[Any]]:
         # pluggy calls the last registered plugin first; enter in registration order instead.

@@ -1,8 +1,8 @@
 """Shared Redis (built-in plugin ``redis``): one ``redis.asyncio`` client per app, for every plugin that wants it.
 
 Set ``REDIS = {"host": "127.0.0.1", "port": 6379, "db": 0, ...}`` (any ``redis.asyncio.Redis`` keyword) or
-``REDIS = {"url": "redis://..."}``. The client is ``app.redis`` (``None`` without the setting); it is checked with a
-ping at startup and closed at shutdown. ``redis`` is imported only when configured (``panther-core[redis]``).
+``REDIS = {"url": "redis://..."}``. The client is ``app.redis`` (``app.stash[REDIS]``; ``None`` without the setting);
+it is checked with a ping at startup and closed at shutdown. ``redis`` is imported only when configured.
 """
 
 from __future__ import annotations
@@ -13,10 +13,14 @@ from typing import TYPE_CHECKING, Any
 
 from panther.exceptions import PantherError
 from panther.plugins import hookimpl
+from panther.stash import StashKey
 
 if TYPE_CHECKING:
     from panther.configs import Config
     from panther.main import Panther
+
+#: The app's ``redis.asyncio.Redis`` client, when ``REDIS`` is set.
+REDIS: StashKey[Any] = StashKey("redis")
 
 # Upstream spelled the class in the setting; it is accepted and ignored.
 _LEGACY_CLASS = "panther.db.connections.RedisConnection"
@@ -33,7 +37,7 @@ def create_client(settings: Mapping[str, Any]) -> Any:
         import redis.asyncio as aioredis
     except ImportError:
         raise PantherError(
-            "REDIS is configured but `redis` is not installed: pip install 'panther-core[redis]'."
+            "REDIS is configured but the `redis` library is not installed: `pip install redis`."
         ) from None
     options = {k: v for k, v in settings.items() if k != "class"}
     if settings.get("class", _LEGACY_CLASS) != _LEGACY_CLASS:
@@ -52,7 +56,7 @@ def panther_configure(app: Panther, config: Config) -> None:
         return
     if not isinstance(settings, Mapping):
         raise PantherError("REDIS must be a dict such as {'host': '127.0.0.1', 'port': 6379, 'db': 0}.")
-    app.redis = create_client(settings)
+    app.stash[REDIS] = create_client(settings)
 
 
 @hookimpl

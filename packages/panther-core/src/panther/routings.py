@@ -9,11 +9,16 @@ first and falls back to a variable when a static branch dead-ends.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from types import ModuleType
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-from panther.exceptions import PantherError
+from panther.exceptions import APIError, MethodNotAllowedAPIError, PantherError, UpgradeRequiredError
+from panther.response import Response
+
+if TYPE_CHECKING:
+    from panther.plan import EndpointPlan, Handler
+    from panther.request import Request
 
 R = TypeVar("R")
 
@@ -70,6 +75,64 @@ def _check_path(path: str) -> None:
     for segment in path.split("/"):
         if ("<" in segment or ">" in segment) and not _VARIABLE.match(segment):
             raise PantherError(f"URL '{path}/': path variables look like `<name>` and fill a whole segment.")
+
+
+class Route:
+    """One URL of the route table: the endpoint, the scope type it serves and its handlers.
+
+    For HTTP, ``handlers`` maps each method to its compiled handler (HEAD follows GET, OPTIONS is answered with
+    ``Allow``); a route of another scope type (built by a plugin) maps its scope type to the plugin's handler,
+    e.g. ``{"websocket": connect}``, and answers HTTP requests with 426. ``plan`` is the endpoint's plan, for
+    plugins that describe the app.
+    """
+
+    __slots__ = ("allow", "endpoint", "handlers", "path", "plan", "scope_type")
+
+    def __init__(
+        self,
+        path: str,
+        endpoint: Any,
+        handlers: dict[str, Handler],
+        scope_type: str = "http",
+        plan: EndpointPlan | None = None,
+    ) -> None:
+        self.path = path
+        self.endpoint = endpoint
+        self.scope_type = scope_type
+        self.plan = plan
+        if scope_type == "http":
+            self.allow = allowed_methods(handlers)
+            if "GET" in handlers:
+                handlers.setdefault("HEAD", handlers["GET"])
+            handlers.setdefault("OPTIONS", options_answer(self.allow))
+        else:
+            self.allow = ""
+        self.handlers = handlers
+
+    def refuse(self) -> APIError:
+        """The error for a method this route does not answer: 426 on a WebSocket route, else 405 with ``Allow``."""
+        if self.scope_type != "http":
+            return UpgradeRequiredError()
+        return MethodNotAllowedAPIError(headers={"Allow": self.allow})
+
+    def __repr__(self) -> str:
+        return f"<Route {self.path or '/'!r} {self.scope_type} {sorted(self.handlers)}>"
+
+
+def allowed_methods(methods: Iterable[str]) -> str:
+    """The ``Allow`` header for an endpoint's methods (HEAD comes with GET, OPTIONS is always answered)."""
+    methods = list(methods)
+    return ", ".join(dict.fromkeys([*methods, *(["HEAD"] if "GET" in methods else []), "OPTIONS"]))
+
+
+def options_answer(allow: str) -> Handler:
+    """The handler answering ``OPTIONS`` on an endpoint that does not implement it: 204 with ``Allow``."""
+    headers = {"Allow": allow}
+
+    async def answer_options(request: Request) -> Response:
+        return Response(status_code=204, headers=headers)
+
+    return answer_options
 
 
 def variable_names(path: str) -> tuple[str, ...]:

@@ -10,7 +10,7 @@ from panther.plugins import PluginInfo, PluginManager
 
 def load_app(target: str) -> object:
     """Import ``'module:attribute'`` (the current directory is importable, as with uvicorn)."""
-    from panther.main import import_object
+    from panther.importing import import_object
 
     module, _, attribute = target.partition(":")
     sys.path.insert(0, os.getcwd())

@@ -8,8 +8,11 @@ app starts; the first middleware declared is the outermost.
 from __future__ import annotations
 
 import inspect
-from collections.abc import Awaitable, Callable, Sequence
+import warnings
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
+
+from panther.exceptions import PantherError
 
 if TYPE_CHECKING:
     from panther.main import Panther
@@ -47,3 +50,19 @@ def build_chain(handler: Callable[..., Any], middlewares: Sequence[type], app: P
         accepts_app = "app" in parameters or any(p.kind is p.VAR_KEYWORD for p in parameters.values())
         handler = middleware(dispatch=handler, app=app) if accepts_app else middleware(dispatch=handler)
     return handler
+
+
+def load_middlewares(items: Iterable[Any], where: str, base: type = HTTPMiddleware) -> list[type]:
+    """Resolve middleware classes (or dotted paths) and check they subclass ``base``; ``where`` names the setting."""
+    from panther.importing import import_object
+
+    result = []
+    for item in items:
+        if isinstance(item, tuple):  # upstream's legacy `(path, data)` form
+            warnings.warn(f"{where}: the `(path, data)` form is deprecated; list the class.", stacklevel=3)
+            item = item[0]
+        middleware = import_object(item, where) if isinstance(item, str) else item
+        if not (isinstance(middleware, type) and issubclass(middleware, base)):
+            raise PantherError(f"{where}: {middleware!r} is not a subclass of {base.__module__}.{base.__name__}.")
+        result.append(middleware)
+    return result

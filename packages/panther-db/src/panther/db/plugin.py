@@ -1,7 +1,7 @@
 """The ``db`` plugin: one database connection per app, opened and closed with the app's lifespan.
 
 It reads ``DATABASE``, ``USER_MODEL``, ``LOG_QUERIES`` and ``MEDIA_DIR`` when the app is built (``panther_configure``)
-and keeps the connection on ``app.state.db``, where models find it. It adds the ``panther_db_engines`` hook so
+and keeps the connection in ``app.stash[DB]``, where models find it. It adds the ``panther_db_engines`` hook so
 other plugins can offer engines, and teaches the JSON encoder about models and cursors.
 """
 
@@ -16,6 +16,7 @@ import pluggy
 
 from panther.db import hookspecs
 from panther.db.configuration import build_connection, check_log_queries, resolve_user_model
+from panther.db.context import DB
 from panther.db.cursor import Cursor
 from panther.db.engines.base import BaseDatabaseConnection
 from panther.db.engines.mongodb import MongoDBConnection
@@ -47,14 +48,14 @@ def panther_db_engines() -> Mapping[str, type[BaseDatabaseConnection]]:
 @hookimpl
 def panther_configure(app: Panther, config: Config) -> None:
     connection = build_connection(app, config)
-    app.state.db = LoggedConnection(connection) if check_log_queries(config) else connection
+    app.stash[DB] = LoggedConnection(connection) if check_log_queries(config) else connection
     # Resolved once here, so code that needs the user model (authentication) gets a class, as upstream did.
     config["USER_MODEL"] = resolve_user_model(config.USER_MODEL)
 
 
 @hookimpl
 def panther_lifespan(app: Panther) -> AbstractAsyncContextManager[None]:
-    return _opened(app.state.db)
+    return _opened(app.stash[DB])
 
 
 @asynccontextmanager
@@ -85,7 +86,7 @@ def _encode_cursor(cursor: Cursor[Any]) -> list[Any]:
 @hookimpl
 def panther_json_encoders(app: Panther) -> Mapping[type, Callable[[Any], Any]]:
     encoders: dict[type, Callable[[Any], Any]] = {Model: _encode_model, Cursor: _encode_cursor}
-    connection = getattr(app.state, "db", None)
+    connection = app.stash.get(DB)
     if connection is not None:
         encoders.update(connection.json_encoders())
     return encoders
