@@ -52,8 +52,11 @@ hookspec = pluggy.HookspecMarker("panther")
 def panther_addhooks(pluginmanager: pluggy.PluginManager) -> None:
     """Add hook specifications of a plugin's own (e.g. panther-db lets other plugins add database engines).
 
-    Called once per plugin as it is registered, before any other hook. Call
-    ``pluginmanager.add_hookspecs(module_or_class)``. Returns nothing.
+    Called once per plugin as it is registered, before any other hook.
+
+    :param pluginmanager: the app's ``pluggy.PluginManager``; call ``pluginmanager.add_hookspecs(module_or_class)``.
+
+    Returns nothing.
     """
 
 
@@ -92,7 +95,12 @@ def panther_configure(app: Panther, config: Config) -> None:
 def panther_scope_handlers(app: Panther) -> Mapping[str, Callable[[Scope, Receive, Send], Any]] | None:
     """Handle ASGI scope types the core does not (e.g. ``{"websocket": handler}``).
 
-    Called once when the app is built. Return a mapping of ``scope["type"]`` to an async ASGI callable
+    Called once when the app is built.
+
+    :param app: the app being built (its routes are built after this hook: look them up per connection with
+        ``app.router.match(path)``).
+
+    Return a mapping of ``scope["type"]`` to an async ASGI callable
     ``handler(scope, receive, send)``. Results are merged; two plugins handling the same type is a startup error,
     and ``http``/``lifespan`` belong to the core. A WebSocket connection with no handler is closed.
     """
@@ -102,7 +110,11 @@ def panther_scope_handlers(app: Panther) -> Mapping[str, Callable[[Scope, Receiv
 def panther_http_middlewares(app: Panther) -> list[type] | None:
     """Add global HTTP middleware classes (subclasses of ``panther.middlewares.HTTPMiddleware``).
 
-    Called once when the app is built. Returned classes are placed outside the user's ``MIDDLEWARES`` (outermost
+    Called once when the app is built.
+
+    :param app: the app being built.
+
+    Returned classes are placed outside the user's ``MIDDLEWARES`` (outermost
     first, in the order returned); lists from several plugins are concatenated.
     """
 
@@ -110,6 +122,8 @@ def panther_http_middlewares(app: Panther) -> list[type] | None:
 @hookspec
 def panther_ws_middlewares(app: Panther) -> list[type] | None:
     """Add global WebSocket middleware classes (subclasses of ``panther.middlewares.WebsocketMiddleware``).
+
+    :param app: the app being built.
 
     Called once when the app is built, like ``panther_http_middlewares``; the plugin serving WebSockets reads the
     result, after ``WS_MIDDLEWARES``' classes, from ``app.ws_middlewares``.
@@ -120,8 +134,11 @@ def panther_ws_middlewares(app: Panther) -> list[type] | None:
 def panther_routes(app: Panther) -> Mapping[str, Any] | None:
     """Contribute URL routes (a nested URL dict, as in ``urls=``) mounted next to the user's.
 
-    Called once when the app is built. Results are merged into the route table; a path defined twice is a startup
-    error.
+    Called once when the app is built, before any route is compiled.
+
+    :param app: the app being built.
+
+    Results are merged into the route table; a path defined twice is a startup error.
     """
 
 
@@ -129,7 +146,11 @@ def panther_routes(app: Panther) -> Mapping[str, Any] | None:
 def panther_json_encoders(app: Panther) -> Mapping[type, Callable[[Any], Any]] | None:
     """Teach the JSON encoder types orjson does not know (database models, cursors, ObjectId, ...).
 
-    Called once when the app is built. Return ``{type: encoder}``; an encoder returns something orjson can encode.
+    Called once when the app is built, after ``panther_configure``.
+
+    :param app: the app being built.
+
+    Return ``{type: encoder}``; an encoder returns something orjson can encode.
     Subclasses are matched through the MRO. Results are merged; two plugins encoding the same type is an error.
     """
 
@@ -222,7 +243,11 @@ def panther_app_built(app: Panther) -> None:
 def panther_lifespan(app: Panther) -> AbstractAsyncContextManager[Any] | None:
     """Run something for the app's lifetime: open connections, start a listener or a scheduler.
 
-    Called once at lifespan startup. Return an async context manager (e.g. from ``contextlib.asynccontextmanager``);
+    Called once at lifespan startup.
+
+    :param app: the app starting; its plugin state is in ``app.stash``.
+
+    Return an async context manager (e.g. from ``contextlib.asynccontextmanager``);
     it is entered at startup, before ``Event.startup`` functions run, and exited at shutdown after
     ``Event.shutdown`` functions, in reverse order of entry. An exception while entering fails the startup with its
     message.

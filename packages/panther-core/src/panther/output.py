@@ -81,8 +81,8 @@ def make_encoder(context: RenderContext) -> Callable[[Any, Request | None], Enco
             return status, [_JSON_CONTENT_TYPE, (CONTENT_LENGTH, b"%d" % len(body))], body, response
         if response.reads_request and request is not None:
             response.prepare(request)
-        body = response.render(context)
-        return status, None if body is None else response.raw_headers(len(body)), body, response
+        rendered = response.render(context)
+        return status, None if rendered is None else response.raw_headers(len(rendered)), rendered, response
 
     return encode
 

@@ -56,11 +56,12 @@ class RenderContext:
     base_dir: Path | None = None
 
     def template_environment(self) -> jinja2.Environment:
-        if self.templates is None:
-            from panther.templates import build_environment
+        if self.templates is not None:
+            return self.templates
+        # Outside an app (the shared default context): built per call rather than cached on a shared object.
+        from panther.templates import build_environment
 
-            self.templates = build_environment(["."])
-        return self.templates
+        return build_environment(["."])
 
 
 DEFAULT_CONTEXT = RenderContext()

@@ -50,7 +50,7 @@ class Stash:
 
     def __getitem__(self, key: StashKey[T]) -> T:
         try:
-            return self._items[key]  # type: ignore[no-any-return]
+            return self._items[key]  # type: ignore[no-any-return,unused-ignore]
         except KeyError:
             raise KeyError(f"{key!r} is not set on this app (is its plugin installed and enabled?)") from None
 
@@ -62,7 +62,7 @@ class Stash:
         return self._items.get(key, default)
 
     def setdefault(self, key: StashKey[T], default: T) -> T:
-        return self._items.setdefault(key, default)  # type: ignore[no-any-return]
+        return self._items.setdefault(key, default)  # type: ignore[no-any-return,unused-ignore]
 
     def __delitem__(self, key: StashKey[T]) -> None:
         del self._items[key]

@@ -48,7 +48,7 @@ def panther_db_engines() -> Mapping[str, type[BaseDatabaseConnection]]:
 @hookimpl
 def panther_configure(app: Panther, config: Config) -> None:
     connection = build_connection(app, config)
-    app.stash[DB] = LoggedConnection(connection) if check_log_queries(config) else connection
+    app.stash[DB] = LoggedConnection(connection) if check_log_queries(config) else connection  # type: ignore[misc]
     # Resolved once here, so code that needs the user model (authentication) gets a class, as upstream did.
     config["USER_MODEL"] = resolve_user_model(config.USER_MODEL)
 
