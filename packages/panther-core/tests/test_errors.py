@@ -13,7 +13,6 @@ from panther.exceptions import (
     AuthorizationAPIError,
     BadRequestAPIError,
     BaseError,
-    DatabaseError,
     InvalidPathVariableAPIError,
     MethodNotAllowedAPIError,
     NotFoundAPIError,
@@ -111,10 +110,15 @@ class TestExceptionClasses:
 
     def test_configuration_errors_are_not_api_errors(self):
         assert not issubclass(PantherError, BaseError)
-        assert not issubclass(DatabaseError, BaseError)
 
-    async def test_database_error_is_a_500(self, caller):
-        assert (await caller(app_raising(DatabaseError("down"))).get("/x")).status == 500
+    def test_database_error_without_panther_db_says_what_to_install(self, monkeypatch):
+        import sys
+
+        import panther.exceptions
+
+        monkeypatch.setitem(sys.modules, "panther.db.errors", None)  # as if panther-db were not installed
+        with pytest.raises(AttributeError, match="install `panther-db`"):
+            panther.exceptions.DatabaseError  # noqa: B018
 
 
 class Item(BaseModel):

@@ -10,7 +10,8 @@ registered), ``panther_config_defaults``, ``panther_configure``, ``panther_json_
 ``panther_endpoint_options``, ``panther_scope_handlers``, ``panther_http_middlewares``, ``panther_ws_middlewares``,
 ``panther_routes``, then for every route ``panther_build_route`` and — for HTTP endpoints the core compiles —
 ``panther_authentication`` and ``panther_endpoint_steps``; last ``panther_app_built``. ``panther_lifespan`` is called
-at lifespan startup; ``panther_cli_commands`` when the command line starts.
+at lifespan startup; ``panther_cli_commands`` when the command line starts; ``panther_project_scaffolds`` when
+``panther create`` runs.
 
 A plugin keeps its per-app objects in ``app.stash`` under a ``panther.stash.StashKey`` of its own.
 
@@ -36,6 +37,7 @@ from typing import TYPE_CHECKING, Any
 import pluggy
 
 if TYPE_CHECKING:
+    from panther.cli.create import Scaffold
     from panther.configs import Config
     from panther.main import Panther
     from panther.plan import AuthCallable, EndpointPlan, Step
@@ -264,6 +266,17 @@ def panther_cli_commands() -> Mapping[str, Callable[[list[str]], int | None]] | 
     Called once when the CLI starts. Return ``{name: main}`` where ``main(argv)`` receives the arguments after the
     command name and returns an exit code (``None`` means 0). A name taken by the core or another plugin is an
     error. The function's docstring's first line is shown in ``panther --help``.
+    """
+
+
+@hookspec
+def panther_project_scaffolds() -> Mapping[str, Callable[[str], Scaffold]] | None:
+    """Offer databases to ``panther create --database NAME``.
+
+    Called once when ``panther create`` starts (no app exists). Return ``{name: scaffold}`` where
+    ``scaffold(project_name)`` returns a ``panther.cli.create.Scaffold`` (the models, endpoints, URL module and
+    ``DATABASE`` setting of the new project, and the requirement to install). Results are merged; two plugins
+    offering the same name is an error. ``none`` (no database) belongs to the core.
     """
 
 

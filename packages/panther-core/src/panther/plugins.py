@@ -185,6 +185,12 @@ class PluginManager:
         # pluggy calls the last registered plugin first; enter in registration order instead.
         return [ctx for ctx in reversed(self.pm.hook.panther_lifespan(app=app)) if ctx is not None]
 
+    def project_scaffolds(self) -> dict[str, Callable[[str], Any]]:
+        scaffolds = _merge_mappings(self.pm.hook.panther_project_scaffolds(), "project database")
+        if "none" in scaffolds:
+            raise PantherError("A plugin offers the project database 'none', which belongs to the core.")
+        return scaffolds
+
     def cli_commands(self) -> dict[str, Callable[[list[str]], int | None]]:
         return _merge_mappings(self.pm.hook.panther_cli_commands(), "CLI command")
 

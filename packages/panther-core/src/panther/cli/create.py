@@ -1,8 +1,9 @@
 """``panther create``: scaffold a new project, as one ``main.py`` or as the ``app/`` + ``core/`` layout.
 
-``panther create NAME [DIRECTORY] [--single-file] [--database pantherdb|mongodb|none] [--force]``. With no arguments
-at a terminal it asks the same questions. Existing files are never overwritten unless ``--force`` is given, and an
-existing ``.env`` is kept even then.
+``panther create NAME [DIRECTORY] [--single-file] [--database NAME] [--force]``. With no arguments at a terminal it
+asks the same questions. Existing files are never overwritten unless ``--force`` is given, and an existing ``.env``
+is kept even then. The databases offered are those of the installed plugins (``panther_project_scaffolds``; panther-db
+offers ``pantherdb`` and ``mongodb``), plus ``none``.
 """
 
 from __future__ import annotations
@@ -10,19 +11,41 @@ from __future__ import annotations
 import argparse
 import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from panther import __version__
 from panther.utils import generate_secret_key
 
-__all__ = ["DATABASES", "Project", "main", "project_files"]
+__all__ = ["Project", "Scaffold", "databases", "main", "project_files"]
 
-DATABASES = ("pantherdb", "mongodb", "none")
 _NAME = re.compile(r"[A-Za-z][A-Za-z0-9_-]*")
 _NAME_RULE = "letters, digits, '_' and '-', starting with a letter"
-_USAGE = "panther create NAME [DIRECTORY] [--single-file] [--database pantherdb|mongodb|none] [--force]"
+_USAGE = "panther create NAME [DIRECTORY] [--single-file] [--database NAME] [--force]"
+
+
+@dataclass(frozen=True)
+class Scaffold:
+    """What a database contributes to a new project (returned by a plugin's ``panther_project_scaffolds``).
+
+    ``models``, ``apis`` and ``urls`` are the modules ``app/models.py``, ``app/apis.py`` and ``app/urls.py`` (the
+    single-file layout pastes their bodies); ``imports`` are the single file's imports; ``books`` names the endpoint
+    serving ``books/``; ``setting`` is the ``DATABASE`` setting pasted into the configs (it may use ``os`` and
+    ``BASE_DIR``); ``requirement`` is the line naming the distribution in ``requirements.txt``.
+    """
+
+    models: str
+    apis: str
+    urls: str
+    imports: str
+    books: str
+    setting: str = ""
+    requirement: str = ""
+
+
+#: ``scaffold(project_name) -> Scaffold``, by database name.
+ScaffoldFactory = Callable[[str], Scaffold]
 
 
 @dataclass(frozen=True)
@@ -32,7 +55,14 @@ class Project:
     name: str
     directory: Path
     single_file: bool = False
-    database: str = "pantherdb"
+    database: str = "none"
+
+
+def databases() -> dict[str, ScaffoldFactory]:
+    """The databases a project can be created with: those of the installed plugins, then ``none``."""
+    from panther.plugins import PluginManager
+
+    return {**PluginManager().project_scaffolds(), "none": lambda name: NO_DATABASE}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -56,12 +86,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     return create(project, force=force)
 
 
+def _default_database(choices: Mapping[str, ScaffoldFactory]) -> str:
+    return next(iter(choices))
+
+
 def _parse(args: list[str]) -> tuple[Project, bool] | int:
+    choices = databases()
+    default = _default_database(choices)
     parser = argparse.ArgumentParser(prog="panther create", description="Create a new Panther project.")
     parser.add_argument("name", help=f"project name ({_NAME_RULE})")
     parser.add_argument("directory", nargs="?", help="where to create it (default: ./NAME)")
     parser.add_argument("--single-file", action="store_true", help="one main.py instead of app/ and core/")
-    parser.add_argument("--database", choices=DATABASES, default="pantherdb", help="default: pantherdb (embedded)")
+    parser.add_argument("--database", choices=list(choices), default=default, help=f"default: {default}")
     parser.add_argument("--force", action="store_true", help="overwrite existing files")
     try:
         options = parser.parse_args(args)
@@ -83,9 +119,11 @@ def ask() -> Project:
             print(f"  {_NAME_RULE}")
     directory = input(f"Directory [{name}]: ").strip() or name
     single_file = _yes(input("Single file (one main.py)? [y/N]: "))
+    choices = databases()
+    default = _default_database(choices)
     database = ""
-    while database not in DATABASES:
-        database = input("Database (pantherdb, mongodb, none) [pantherdb]: ").strip().lower() or "pantherdb"
+    while database not in choices:
+        database = input(f"Database ({', '.join(choices)}) [{default}]: ").strip().lower() or default
     return Project(name, Path(directory), single_file, database)
 
 
@@ -123,34 +161,36 @@ def create(project: Project, force: bool = False) -> int:
 
 def project_files(project: Project) -> dict[str, str]:
     """The files of the project, by path relative to its directory."""
-    db = project.database != "none"
+    choices = databases()
+    if project.database not in choices:
+        raise ValueError(f"unknown database {project.database!r}; choose one of {', '.join(choices)}")
+    scaffold = choices[project.database](project.name)
     files: dict[str, str] = {}
     if project.single_file:
-        files["main.py"] = _single_file(project)
+        files["main.py"] = _single_file(project, scaffold)
     else:
         files["main.py"] = MAIN.format(name=project.name)
         files["app/__init__.py"] = ""
-        files["app/apis.py"] = APIS_DB if db else APIS
-        files["app/models.py"] = MODELS_DB if db else MODELS
-        files["app/urls.py"] = APP_URLS_DB if db else APP_URLS
+        files["app/apis.py"] = scaffold.apis
+        files["app/models.py"] = scaffold.models
+        files["app/urls.py"] = scaffold.urls
         files["core/__init__.py"] = ""
-        files["core/configs.py"] = CONFIGS.format(name=project.name, database=_database_setting(project))
+        files["core/configs.py"] = CONFIGS.format(name=project.name, database=scaffold.setting)
         files["core/urls.py"] = CORE_URLS
     files[".env"] = f"SECRET_KEY={generate_secret_key()}\n"
     files[".gitignore"] = GITIGNORE
-    files["requirements.txt"] = _requirements(project.database)
+    files["requirements.txt"] = _requirements(scaffold)
     return files
 
 
-def _single_file(project: Project) -> str:
-    db = project.database != "none"
+def _single_file(project: Project, scaffold: Scaffold) -> str:
     return SINGLE_FILE.format(
         name=project.name,
-        imports=SINGLE_FILE_IMPORTS_DB if db else SINGLE_FILE_IMPORTS,
-        database=_database_setting(project),
-        models=_body(MODELS_DB if db else MODELS),
-        apis=_body(APIS_DB if db else APIS),
-        books="BookAPI" if db else "create_book_api",
+        imports=scaffold.imports,
+        database=scaffold.setting,
+        models=_body(scaffold.models),
+        apis=_body(scaffold.apis),
+        books=scaffold.books,
     )
 
 
@@ -159,19 +199,10 @@ def _body(module: str) -> str:
     return module.split("\n\n\n", 1)[1].strip()
 
 
-def _database_setting(project: Project) -> str:
-    if project.database == "pantherdb":
-        return PANTHERDB_SETTING
-    if project.database == "mongodb":
-        return MONGODB_SETTING.format(name=project.name)
-    return ""
-
-
-def _requirements(database: str) -> str:
-    extra = {"pantherdb": "[db]", "mongodb": "[mongodb]", "none": ""}[database]
+def _requirements(scaffold: Scaffold) -> str:
     major_minor = re.match(r"\d+\.\d+", __version__)
     pin = f"~={major_minor.group()}" if major_minor else ""
-    return f"panther-core{extra}{pin}\n"
+    return "".join(f"{line}{pin}\n" for line in ("panther-core", scaffold.requirement) if line)
 
 
 # --- Templates ----------------------------------------------------------------------------------------------------
@@ -202,27 +233,6 @@ SECRET_KEY = os.environ.get("SECRET_KEY", env.get("SECRET_KEY"))
 URLs = "core.urls.url_routing"
 {database}'''
 
-PANTHERDB_SETTING = """
-# The embedded database: one file next to main.py.
-DATABASE = {
-    "engine": {
-        "class": "panther.db.connections.PantherDBConnection",
-        "path": BASE_DIR / "database.pdb",
-    },
-}
-"""
-
-MONGODB_SETTING = """
-DATABASE = {{
-    "engine": {{
-        "class": "panther.db.connections.MongoDBConnection",
-        "host": os.environ.get("MONGODB_HOST", "127.0.0.1"),
-        "port": 27017,
-        "database": "{name}",
-    }},
-}}
-"""
-
 CORE_URLS = '''"""The URL table of the whole project: each app's routes under a prefix."""
 
 from app.urls import urls as app_urls
@@ -235,28 +245,6 @@ url_routing = {
 MODELS = '''"""The shapes of the data the API accepts."""
 
 from pydantic import BaseModel, Field
-
-
-class BookIn(BaseModel):
-    """What `POST /books/` accepts; anything else is answered 400 with the reasons."""
-
-    title: str = Field(min_length=1)
-    author: str = Field(min_length=1)
-    pages: int = Field(gt=0)
-'''
-
-MODELS_DB = '''"""The stored documents, and the shapes of the data the API accepts."""
-
-from panther.db import Model
-from pydantic import BaseModel, Field
-
-
-class Book(Model):
-    """A stored book (its collection is named after the class)."""
-
-    title: str
-    author: str
-    pages: int
 
 
 class BookIn(BaseModel):
@@ -288,34 +276,6 @@ async def create_book_api(request: Request) -> Response:
     return Response(data=request.validated_data, status_code=status.HTTP_201_CREATED)
 '''
 
-APIS_DB = '''"""The endpoints."""
-
-from panther import status
-from panther.app import API, GenericAPI
-from panther.request import Request
-from panther.response import Response
-
-from app.models import Book, BookIn
-
-
-@API()
-async def hello_api() -> dict[str, str]:
-    return {"detail": "Hello from Panther!"}
-
-
-class BookAPI(GenericAPI):
-    """`GET /books/` lists the books, `POST /books/` stores one."""
-
-    input_model = BookIn
-
-    async def get(self) -> Response:
-        return Response(data=await Book.find())
-
-    async def post(self, request: Request) -> Response:
-        book = await Book.insert_one(request.validated_data.model_dump())
-        return Response(data=book, status_code=status.HTTP_201_CREATED)
-'''
-
 APP_URLS = '''"""The routes of this app, mounted by core/urls.py."""
 
 from app.apis import create_book_api, hello_api
@@ -326,26 +286,8 @@ urls = {
 }
 '''
 
-APP_URLS_DB = '''"""The routes of this app, mounted by core/urls.py."""
-
-from app.apis import BookAPI, hello_api
-
-urls = {
-    "": hello_api,
-    "books": BookAPI,
-}
-'''
-
 SINGLE_FILE_IMPORTS = """from panther import Panther, status
 from panther.app import API
-from panther.request import Request
-from panther.response import Response
-from panther.utils import load_env
-from pydantic import BaseModel, Field"""
-
-SINGLE_FILE_IMPORTS_DB = """from panther import Panther, status
-from panther.app import API, GenericAPI
-from panther.db import Model
 from panther.request import Request
 from panther.response import Response
 from panther.utils import load_env
@@ -387,3 +329,7 @@ venv/
 *.pdb
 logs/
 """
+
+NO_DATABASE = Scaffold(
+    models=MODELS, apis=APIS, urls=APP_URLS, imports=SINGLE_FILE_IMPORTS, books="create_book_api", setting=""
+)

@@ -43,7 +43,7 @@ def plugins_command(argv: list[str]) -> int:
 
 
 def create_command(argv: list[str]) -> int:
-    """Create a new project: panther create NAME [DIRECTORY] [--single-file] [--database pantherdb|mongodb|none]."""
+    """Create a new project: panther create NAME [DIRECTORY] [--single-file] [--database NAME] [--force]."""
     from panther.cli.create import main as create_main
 
     return create_main(argv)

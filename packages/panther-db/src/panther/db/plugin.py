@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 import pluggy
 
-from panther.db import hookspecs
+from panther.db import hookspecs, scaffold
 from panther.db.configuration import build_connection, check_log_queries, resolve_user_model
 from panther.db.context import DB
 from panther.db.cursor import Cursor
@@ -26,6 +26,7 @@ from panther.db.query_log import LoggedConnection
 from panther.plugins import hookimpl
 
 if TYPE_CHECKING:
+    from panther.cli.create import Scaffold
     from panther.configs import Config
     from panther.main import Panther
 
@@ -43,6 +44,11 @@ def panther_config_defaults() -> Mapping[str, Any]:
 @hookimpl
 def panther_db_engines() -> Mapping[str, type[BaseDatabaseConnection]]:
     return {"pantherdb": PantherDBConnection, "mongodb": MongoDBConnection}
+
+
+@hookimpl
+def panther_project_scaffolds() -> Mapping[str, Callable[[str], Scaffold]]:
+    return {"pantherdb": scaffold.pantherdb, "mongodb": scaffold.mongodb}
 
 
 @hookimpl
