@@ -97,7 +97,16 @@ def servers(tmp_path: Path, redis_url: str) -> Iterator[tuple[str, dict[int, sub
     try:
         for _ in range(2):
             port = free_port()
-            command = [sys.executable, "-m", "uvicorn", "cluster_app:app", "--port", str(port), "--log-level", "warning"]
+            command = [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "cluster_app:app",
+                "--port",
+                str(port),
+                "--log-level",
+                "warning",
+            ]
             server = subprocess.Popen(command, cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
             started.append(server)
             processes[wait_until_up(server, port)] = server
@@ -127,7 +136,10 @@ def read_runs(redis_url: str, prefix: str) -> list[tuple[int, float]]:
 
     client = redis.Redis.from_url(redis_url)
     try:
-        return [(int(pid), float(at)) for pid, at in (item.decode().split() for item in client.lrange(f"{prefix}:runs", 0, -1))]
+        return [
+            (int(pid), float(at))
+            for pid, at in (item.decode().split() for item in client.lrange(f"{prefix}:runs", 0, -1))
+        ]
     finally:
         client.close()
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import itertools
 import logging
 import uuid
 from collections.abc import AsyncIterator, Callable
@@ -182,7 +183,7 @@ async def test_a_slow_run_in_one_worker_delays_the_next_run_in_another(cluster: 
         await app.shutdown()
     spans.sort(key=lambda span: span[1])
     assert len(spans) >= 3
-    for (_, _, end), (_, next_start, _) in zip(spans, spans[1:], strict=False):
+    for (_, _, end), (_, next_start, _) in itertools.pairwise(spans):
         assert next_start >= end - 0.01, f"runs overlapped: {spans}"
 
 

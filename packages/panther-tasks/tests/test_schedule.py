@@ -139,8 +139,12 @@ def cleanup() -> None: ...
 def test_names_are_the_same_in_every_worker() -> None:
     task = BackgroundTask(cleanup).every_minutes(5).interval(-1)
     assert task.name == f"{__name__}.cleanup every 5 minutes"
-    assert BackgroundTask(cleanup).every_days().at(dt.time(8, 30)).on(WeekDay.MONDAY).name.endswith(
-        "cleanup every 1 days at 08:30:00 on monday"
+    assert (
+        BackgroundTask(cleanup)
+        .every_days()
+        .at(dt.time(8, 30))
+        .on(WeekDay.MONDAY)
+        .name.endswith("cleanup every 1 days at 08:30:00 on monday")
     )
     assert BackgroundTask(cleanup).name == f"{__name__}.cleanup" and BackgroundTask(cleanup).one_off
     assert BackgroundTask(cleanup).named("nightly").every_days().name == "nightly"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import itertools
 import logging
 import sys
 import textwrap
@@ -148,7 +149,7 @@ async def test_a_slow_run_delays_the_next_instead_of_overlapping(make_app: MakeA
     # Due at 0, 5, 10, …: the run of 0 ends at 12, so 10 (the latest slot that passed) runs late at 12, then 20
     # at 24: one late run each time, no burst of the missed ones, never two at once.
     assert spans == [(0, 12), (12, 24), (24, 36)]
-    assert all(end <= next_start for (_, end), (next_start, _) in zip(spans, spans[1:], strict=False))
+    assert all(end <= next_start for (_, end), (next_start, _) in itertools.pairwise(spans))
 
 
 async def test_sync_functions_run_on_a_bounded_thread_pool(make_app: MakeApp) -> None:
@@ -399,9 +400,7 @@ async def test_scheduled_names_must_be_unique_in_an_app(make_app: MakeApp) -> No
 # --- Shutdown --------------------------------------------------------------------------------------------------
 
 
-async def test_shutdown_waits_a_grace_period_then_cancels(
-    make_app: MakeApp, caplog: pytest.LogCaptureFixture
-) -> None:
+async def test_shutdown_waits_a_grace_period_then_cancels(make_app: MakeApp, caplog: pytest.LogCaptureFixture) -> None:
     app, _ = make_app(BACKGROUND_TASKS_GRACE_PERIOD=0.2)
     finished: list[str] = []
     cancelled: list[str] = []

@@ -36,7 +36,7 @@ class SystemClock:
         return time.time()
 
     async def sleep_until(self, when: float) -> None:
-        while (delay := when - time.time()) > 0:
+        while (delay := when - time.time()) > 0:  # noqa: ASYNC110 - waiting for a time, not for an event
             await asyncio.sleep(min(delay, MAX_NAP))
 
 
@@ -93,9 +93,10 @@ class ManualClock:
         self._now = target
         await self.settle()
 
-    async def settle(self, timeout: float = 10.0) -> None:
-        """Wait until every driver of the watched schedulers sleeps on this clock (or has finished)."""
-        deadline = time.monotonic() + timeout
+    async def settle(self, within: float = 10.0) -> None:
+        """Wait until every driver of the watched schedulers sleeps on this clock (or has finished); raise
+        ``TimeoutError`` if that takes more than ``within`` seconds."""
+        deadline = time.monotonic() + within
         while sum(s.live_drivers for s in self._watched) > len(self._sleepers):
             if time.monotonic() > deadline:
                 raise TimeoutError("background tasks did not settle (a task still running after the timeout?)")

@@ -61,8 +61,8 @@ class Leases:
     async def running(self, name: str) -> AsyncIterator[None]:
         """Hold the task's "running" key for the duration of the block (waiting while another worker holds it)."""
         key = f"{self.prefix}:{name}:running"
-        while not await self.redis.set(key, self.holder, nx=True, px=_ms(RUNNING_TTL)):
-            await asyncio.sleep(POLL)
+        while not await self.redis.set(key, self.holder, nx=True, px=_ms(RUNNING_TTL)):  # noqa: ASYNC110
+            await asyncio.sleep(POLL)  # another process holds it: nothing to wait on but Redis
         renewer = asyncio.create_task(self._renew(key))
         try:
             yield

@@ -144,7 +144,7 @@ class BackgroundTask:
     @property
     def is_async(self) -> bool:
         func = self.func
-        return inspect.iscoroutinefunction(func) or inspect.iscoroutinefunction(getattr(func, "__call__", None))
+        return inspect.iscoroutinefunction(func) or inspect.iscoroutinefunction(type(func).__call__)
 
     def __repr__(self) -> str:
         runs = "forever" if self._runs == -1 else f"{self._runs} run{'s' * (self._runs != 1)}"
