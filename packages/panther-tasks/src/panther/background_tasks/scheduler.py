@@ -154,13 +154,13 @@ class BackgroundTasks:
                 f"Background task {task.name!r} was submitted, but BACKGROUND_TASKS is not True in this app's "
                 "configs: set BACKGROUND_TASKS = True."
             )
-        task.schedule  # noqa: B018 - raises ValueError for a schedule that cannot be honoured (.at() every 5 s)
+        if not task.one_off:
+            task.schedule  # noqa: B018 - raises ValueError for a schedule that cannot be honoured (.at() every 5 s)
         if self._state in ("stopping", "stopped"):
             raise BackgroundTaskError(f"Background task {task.name!r} was submitted after the app shut down.")
         if self._state == "new":
             self._check_name(task)
             self._standing.append(task)
-            logger.debug("Background task %r queued until the app starts", task.name)
             return
         try:
             in_loop = asyncio.get_running_loop() is self._loop
@@ -192,7 +192,7 @@ class BackgroundTasks:
     def _spawn(self, task: BackgroundTask, shared: bool) -> None:
         assert self._loop is not None
         driver = _Driver(task, shared, leased=shared and self._leases is not None)
-        runner = self._loop.create_task(self._drive(driver), name=f"background task {task.name}")
+        runner = self._loop.create_task(self._drive(driver))
         self._drivers[runner] = driver
         runner.add_done_callback(self._forget)
 
@@ -234,7 +234,6 @@ class BackgroundTasks:
         task = driver.task
         driver.running = True
         try:
-            logger.debug("Background task %r runs", task.name)
             if task.is_async:
                 await task.func(*task.args, **task.kwargs)
             else:

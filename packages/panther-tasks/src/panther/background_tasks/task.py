@@ -27,12 +27,14 @@ class BackgroundTask:
     hands it to the scheduler of the current app.
     """
 
-    __slots__ = ("_at", "_every", "_name", "_on", "_runs", "_unit", "args", "func", "kwargs")
+    __slots__ = ("_at", "_every", "_name", "_on", "_runs", "_unit", "args", "func", "is_async", "kwargs")
 
     def __init__(self, func: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
         if not callable(func):
             raise TypeError(f"BackgroundTask needs a function, got {func!r}")
         self.func = func
+        #: Whether ``func`` is a coroutine function (run on the loop) rather than a plain one (run on a thread).
+        self.is_async = inspect.iscoroutinefunction(func) or inspect.iscoroutinefunction(type(func).__call__)
         self.args = args
         self.kwargs = kwargs
         self._runs = 1
@@ -97,9 +99,7 @@ class BackgroundTask:
         """Hand the task to the scheduler of ``app`` — by default the current app: the one serving this request,
         running its lifespan or being built. Raises ``BackgroundTaskError`` when there is no app, its scheduler
         is off (``BACKGROUND_TASKS`` is not ``True``) or the app has shut down."""
-        from panther.background_tasks.scheduler import BackgroundTasks
-
-        BackgroundTasks.of(app).add_task(self)
+        _scheduler.BackgroundTasks.of(app).add_task(self)
         return self
 
     # --- What the scheduler reads --------------------------------------------------------------------------------
@@ -141,11 +141,10 @@ class BackgroundTask:
         module = getattr(func, "__module__", None) or type(func).__module__
         return f"{module}.{qualname}" if self.one_off else f"{module}.{qualname} {self.schedule.describe()}"
 
-    @property
-    def is_async(self) -> bool:
-        func = self.func
-        return inspect.iscoroutinefunction(func) or inspect.iscoroutinefunction(type(func).__call__)
-
     def __repr__(self) -> str:
         runs = "forever" if self._runs == -1 else f"{self._runs} run{'s' * (self._runs != 1)}"
         return f"<BackgroundTask {self.name!r} ({runs})>"
+
+
+# At the end: the scheduler module imports this one (circular, resolved once both are loaded).
+from panther.background_tasks import scheduler as _scheduler  # noqa: E402
