@@ -48,7 +48,9 @@ async def _lifespan(app: Any) -> Callable[[], Awaitable[None]]:
     """Start an ASGI app's lifespan; returns the coroutine function that shuts it down."""
     to_app: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
     from_app: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
-    task = asyncio.create_task(app({"type": "lifespan", "asgi": {"version": "3.0"}, "state": {}}, to_app.get, from_app.put))
+    task = asyncio.create_task(
+        app({"type": "lifespan", "asgi": {"version": "3.0"}, "state": {}}, to_app.get, from_app.put)
+    )
     await to_app.put({"type": "lifespan.startup"})
     assert (await from_app.get())["type"] == "lifespan.startup.complete"
 
@@ -144,7 +146,13 @@ def panther_app(counter: Counter, threads: int = 4) -> Any:
         task.add_done_callback(keep.discard)
         return {"ok": True}
 
-    urls = {"plain": plain, "submit": submit, "submit-sync": submit_sync, "create-task": create_task, "to-thread": to_thread}
+    urls = {
+        "plain": plain,
+        "submit": submit,
+        "submit-sync": submit_sync,
+        "create-task": create_task,
+        "to-thread": to_thread,
+    }
     configs = {"BACKGROUND_TASKS": True, "BACKGROUND_TASKS_THREADS": threads, "LOG_LEVEL": "WARNING"}
     return Panther(__name__, configs=configs, urls=urls)
 
@@ -388,7 +396,9 @@ def main() -> None:
         }
         result["idle"] = {
             "panther-tasks": asyncio.run(idle_cost_ours(args.tasks, args.seconds, 60)),
-            "APScheduler (AsyncIOScheduler, interval)": asyncio.run(idle_cost_apscheduler(args.tasks, args.seconds, 60)),
+            "APScheduler (AsyncIOScheduler, interval)": asyncio.run(
+                idle_cost_apscheduler(args.tasks, args.seconds, 60)
+            ),
         }
         result["busy"] = {
             "panther-tasks": asyncio.run(idle_cost_ours(args.tasks, args.seconds, 1)),
