@@ -239,7 +239,7 @@ async def response_not_delayed(slow: float = 0.05, n: int = 20) -> dict[str, flo
         for _ in range(n):
             start = time.perf_counter()
 
-            async def send(message: dict[str, Any], start: float = start) -> None:
+            async def send(message: dict[str, Any], start: float = start, sent: list[float] = sent) -> None:
                 if message["type"] == "http.response.body":
                     sent.append(time.perf_counter() - start)
 

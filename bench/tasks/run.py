@@ -63,7 +63,7 @@ def render(ours: dict[str, Any], upstream: dict[str, Any], args: argparse.Namesp
     lines = [
         "# panther-tasks benchmark",
         "",
-        f"`python bench/tasks/run.py` on {now} ({machine}; a shared machine: figures move by 10–30 % between runs).",
+        f"`python bench/tasks/run.py` on {now} ({machine}; a shared machine: figures move by 10 to 30 % between runs).",
         "",
         "## Fire-and-forget from an endpoint",
         "",
@@ -104,7 +104,8 @@ def render(ours: dict[str, Any], upstream: dict[str, Any], args: argparse.Namesp
         "Notes: Starlette runs a response's background task inside the request's ASGI call, after the body is "
         "sent (the client does not wait; the server's connection task does). panther-tasks hands it to the app's "
         "scheduler and the call returns at once. Panther 5.5.0 starts a thread per task per tick, whether or not "
-        "the task is due, from a thread that sleeps 1 s between ticks, so its runs drift later each second. APScheduler's figures are relative to its own first run, which is itself late, hence below zero.",
+        "the task is due, from a thread that sleeps 1 s between ticks, so its runs drift later each second. "
+        "APScheduler's figures are relative to its own first run, which is itself late, hence below zero.",
         "",
     ]
     return "\n".join(lines)
