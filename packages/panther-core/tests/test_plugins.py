@@ -182,6 +182,32 @@ def test_configure_error_fails_startup() -> None:
         make_app(Strict())
 
 
+def test_code_run_while_an_app_is_built_finds_that_app() -> None:
+    from panther.context import current_app
+
+    seen: list[Panther] = []
+
+    class Probe:
+        @hookimpl
+        def panther_configure(self, app: Panther) -> None:
+            seen.append(current_app())
+
+    first = make_app()
+    second = make_app(Probe())
+    assert seen == [second], "a hook (or a URL module) must see the app being built, not the previous one"
+    assert current_app() is second  # afterwards: the app built most recently
+
+    class Broken:
+        @hookimpl
+        def panther_configure(self, app: Panther) -> None:
+            raise PantherError("broken")
+
+    with pytest.raises(PantherError):
+        make_app(Broken())
+    assert current_app() is second, "an app that failed to build must not stay current"
+    assert first is not second
+
+
 def test_two_plugins_declaring_the_same_key_is_an_error() -> None:
     class A:
         @hookimpl

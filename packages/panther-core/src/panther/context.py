@@ -1,8 +1,9 @@
 """Which app is running the current code: ``current_app()`` for plugins whose APIs have no app argument.
 
 Model classes, for example, are defined once at module level but each app has its own database; they find it
-through the app serving the current request (or running its lifespan). Outside of both (a script, a test body),
-the app whose lifespan started most recently answers.
+through the app serving the current request (or running its lifespan, or being built: code run by ``Panther(...)``,
+such as its URL modules and plugin hooks). Outside of these (a script, a test body), the app built or started most
+recently answers.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ _fallback = _Fallback()
 
 
 def current_app() -> Panther:
-    """The app serving this request or lifespan, else the app built or started most recently."""
+    """The app serving this request or lifespan (or being built), else the app built or started most recently."""
     app = _current.get() or _fallback.get()
     if app is None:
         raise RuntimeError("No Panther app is running: build one with Panther(...) first.")

@@ -33,6 +33,9 @@ CONFIG_KEYS: dict[str, str] = {
     "JWT_CONFIG": "auth",
     "THROTTLING": "cache",
     "BACKGROUND_TASKS": "tasks",
+    "BACKGROUND_TASKS_THREADS": "tasks",
+    "BACKGROUND_TASKS_GRACE_PERIOD": "tasks",
+    "BACKGROUND_TASKS_KEY_PREFIX": "tasks",
     "OPENAPI": "openapi",
 }
 

@@ -73,7 +73,21 @@ class Panther:
         self._startups: list[Callable[[], Any]] = []
         self._shutdowns: list[Callable[[], Any]] = []
         self._exit_stack: AsyncExitStack | None = None
+        # Code run while the app is built (its URL modules, plugin hooks) finds it through current_app().
+        token = _current_app.set(self)
+        try:
+            self._build(values, urls, plugins, disable_plugins)
+        finally:
+            _current_app.reset(token)
+        mark_current(self)
 
+    def _build(
+        self,
+        values: Mapping[str, Any],
+        urls: Mapping[str, Any] | None,
+        plugins: Iterable[object],
+        disable_plugins: Iterable[str],
+    ) -> None:
         self.plugins = PluginManager(plugins=plugins, disable=[*disable_plugins, *(self.config.DISABLED_PLUGINS or [])])
         self._apply_plugin_defaults(values)
         self._check_core_config()
@@ -103,7 +117,6 @@ class Panther:
         self._encode = make_encoder(self.render_context)
         self._max_body_size: int | None = self.config.MAX_REQUEST_BODY_SIZE
         self.plugins.app_built(self)
-        mark_current(self)
 
     @property
     def redis(self) -> Any:
