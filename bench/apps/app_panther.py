@@ -29,7 +29,9 @@ class Item(BaseModel):
 
 @API(methods=["POST"], input_model=Item)
 async def item_view(request: Request):
-    return Response(data=request.validated_data.model_dump(), status_code=201)
+    # The validated model itself, as Panther's documentation writes it (FastAPI and Litestar return theirs too):
+    # rendering a model is part of what is measured, not done by hand in the endpoint.
+    return Response(data=request.validated_data, status_code=201)
 
 
 URLS = {"json": json_view, "users/<id>/": user_view, "items/": item_view}

@@ -175,6 +175,51 @@ class TestJSONEncoding:
         assert (await get(caller, [Thing()], plugins=[ThingPlugin()])).json() == ["thing"]
         assert (await get(caller, [Thing()])).status == 500
 
+    async def test_a_model_is_encoded_without_probing_its_attributes(self, caller):
+        # A probe for a missing attribute falls into pydantic's `__getattr__`, which raises: on every response
+        # with a model that cost more than the rest of its encoding.
+        probed: list[str] = []
+
+        class Probed(BaseModel):
+            x: int
+
+            def __getattr__(self, name: str):
+                probed.append(name)
+                return super().__getattr__(name)
+
+        @API()
+        async def handler():
+            return {"one": Probed(x=1), "many": [Probed(x=2), Probed(x=3)]}
+
+        client = caller(app_for(handler))
+        for _ in range(2):
+            assert (await client.get("/x")).json() == {"one": {"x": 1}, "many": [{"x": 2}, {"x": 3}]}
+        assert probed == []
+
+    async def test_an_iterator_with_an_encoder_is_read_once(self, caller):
+        # The retry with orjson's slower options (for the non-string key) must not find it already consumed.
+        class Countdown:
+            def __init__(self, start):
+                self.left = start
+
+            def __iter__(self):
+                return self
+
+            def __next__(self):
+                if self.left == 0:
+                    raise StopIteration
+                self.left -= 1
+                return self.left + 1
+
+        class CountdownPlugin:
+            @hookimpl
+            def panther_json_encoders(self):
+                return {Countdown: lambda countdown: ["launch", *countdown]}
+
+        value = {"countdown": Countdown(3), 7: "seven"}
+        result = await get(caller, value, plugins=[CountdownPlugin()])
+        assert result.json() == {"countdown": ["launch", 3, 2, 1], "7": "seven"}
+
     def test_body_outside_an_app(self):
         assert orjson.loads(Response({"a": {1, 2}}).body) == {"a": [1, 2]}
         assert Response().body == b""

@@ -46,14 +46,18 @@ def make_json_dumps(encoders: Mapping[type, Callable[[Any], Any]]) -> JSONDumps:
     """Build a ``dumps(obj) -> bytes`` that falls back to ``encoders`` (matched along each type's MRO)."""
     table = dict(encoders)
     resolved: dict[type, Callable[[Any], Any] | None] = {}
+    # Per type: its encoder when the first attempt may use it at once (the type is not an iterator), else None.
+    first_attempt: dict[type, Callable[[Any], Any] | None] = {}
+
+    def lookup(cls: type) -> Callable[[Any], Any] | None:
+        return next((table[base] for base in cls.__mro__ if base in table), None)
 
     def default(obj: Any) -> Any:
         cls = type(obj)
         try:
             encoder = resolved[cls]
         except KeyError:
-            encoder = next((table[base] for base in cls.__mro__ if base in table), None)
-            resolved[cls] = encoder  # a cache: each type is resolved once per app
+            encoder = resolved[cls] = lookup(cls)  # a cache: each type is resolved once per app
         if encoder is None:
             if isinstance(obj, Mapping) or (hasattr(obj, "keys") and hasattr(obj, "__getitem__")):
                 return dict(obj)  # a mapping iterates over its keys only: list() would drop the values
@@ -63,8 +67,16 @@ def make_json_dumps(encoders: Mapping[type, Callable[[Any], Any]]) -> JSONDumps:
         return encoder(obj)
 
     def default_but_iterators(obj: Any) -> Any:
+        cls = type(obj)
+        encoder = first_attempt.get(cls)
+        if encoder is None and cls not in first_attempt:
+            encoder = first_attempt[cls] = None if hasattr(cls, "__next__") else lookup(cls)
+        if encoder is not None:
+            # Checked per type, not per object: probing a pydantic model for `__next__` falls into its
+            # `__getattr__`, which raises, and that cost more than the rest of the encoding.
+            return encoder(obj)
         if hasattr(obj, "__next__"):  # a generator can be read only once: leave it to the second attempt
-            raise TypeError(type(obj).__name__)
+            raise TypeError(cls.__name__)
         return default(obj)
 
     orjson_dumps = orjson.dumps
