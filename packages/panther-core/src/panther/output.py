@@ -5,6 +5,7 @@ global middlewares, an endpoint's own middlewares, plugins' scopes) goes through
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -108,12 +109,20 @@ def failure_response(exc: Exception, failed: Any) -> Response:
     return response
 
 
+@functools.lru_cache(maxsize=1024)
+def _materializer(cls: Any) -> Callable[[Any], Any] | None:
+    # Decided once per type: on a pydantic model class a missing attribute goes through its metaclass's
+    # `__getattr__`, which raises, and that cost more per response than the rest of finishing it. A pure fact about
+    # the type, so a bounded cache shared by every app is safe.
+    return getattr(cls, "__panther_materialize__", None)
+
+
 def needs_materializing_type(cls: type | None) -> bool:
-    return getattr(cls, "__panther_materialize__", None) is not None
+    return cls is not None and _materializer(cls) is not None
 
 
 def _needs_materializing(data: Any) -> bool:
-    return type(data) not in PLAIN_DATA and needs_materializing_type(type(data))
+    return type(data) not in PLAIN_DATA and _materializer(type(data)) is not None
 
 
 async def materialize(data: Any) -> Any:
@@ -125,7 +134,7 @@ async def materialize(data: Any) -> Any:
     one event loop per document. It also runs on the validated ``input_model`` instance and on each
     ``output_model`` instance, whose validation may need the database too.
     """
-    method = getattr(type(data), "__panther_materialize__", None)
+    method = _materializer(data.__class__)
     return data if method is None else await method(data)
 
 
@@ -155,7 +164,11 @@ async def _serialize_one(output_model: type[BaseModel], item: Any) -> Any:
     instance = await materialize(output_model.model_validate(source))
     # Python values (datetimes stay datetimes), as upstream gave `to_response`; the JSON encoder handles them.
     dumped = instance.model_dump()
-    to_response = getattr(instance, "to_response", None)
-    if to_response is not None:
-        return await to_response(instance=item, data=dumped)
+    if _has_to_response(instance.__class__):
+        return await instance.to_response(instance=item, data=dumped)
     return dumped
+
+
+@functools.lru_cache(maxsize=1024)
+def _has_to_response(cls: Any) -> bool:
+    return getattr(cls, "to_response", None) is not None  # per type, for the reason given in `_materializer`
