@@ -122,7 +122,7 @@ def needs_materializing_type(cls: type | None) -> bool:
 
 
 def _needs_materializing(data: Any) -> bool:
-    return type(data) not in PLAIN_DATA and _materializer(type(data)) is not None
+    return type(data) not in PLAIN_DATA and _materializer(data.__class__) is not None
 
 
 async def materialize(data: Any) -> Any:
