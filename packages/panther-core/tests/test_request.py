@@ -202,7 +202,8 @@ class TestPathVariables:
         client = caller(make_app({"int/<x>": as_int, "float/<x>": as_float, "bool/<x>": as_bool, "uuid/<x>": as_uuid}))
         result = await client.get(path)
         assert result.status == 400
-        assert result.json() == {"detail": f"Path variable `x` is not `{type_name}`"}
+        # As upstream: the detail quotes the value the client sent.
+        assert result.json() == {"detail": f"Path variable `{path.rsplit('/', 1)[1]}` is not `{type_name}`"}
 
     async def test_request_and_variables_together(self, caller):
         @API()

@@ -83,7 +83,7 @@ async def test_int_path_variables_accept_plain_64_bit_integers_only(caller: Any,
     assert (await client.get("/users/-42")).json() == {"id": -42}
     assert (await client.get("/users/-123456789012345678")).json() == {"id": -123456789012345678}
     result = await client.get(f"/users/{value}")
-    assert (result.status, result.json()) == (400, {"detail": "Path variable `user_id` is not `int`"})
+    assert (result.status, result.json()) == (400, {"detail": f"Path variable `{value}` is not `int`"})
 
 
 @pytest.mark.parametrize("value", ["nan", "inf", "-Infinity", "1e"])

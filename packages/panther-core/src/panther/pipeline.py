@@ -69,7 +69,7 @@ def _caster(name: str, annotation: Any) -> Callable[[str], Any] | None:
                 return int(value)
             if value[:1] == "-" and value[1:].isascii() and value[1:].isdigit() and len(value) <= 19:
                 return int(value)
-            raise InvalidPathVariableAPIError(value=name, variable_type=int)
+            raise InvalidPathVariableAPIError(value=value, variable_type=int)
 
         return convert_int
     cast = _CASTS.get(annotation)
@@ -80,7 +80,7 @@ def _caster(name: str, annotation: Any) -> Callable[[str], Any] | None:
         try:
             return cast(value)
         except ValueError:
-            raise InvalidPathVariableAPIError(value=name, variable_type=annotation) from None
+            raise InvalidPathVariableAPIError(value=value, variable_type=annotation) from None
 
     return convert
 
