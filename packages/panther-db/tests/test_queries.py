@@ -68,10 +68,10 @@ async def test_cursor_async_for_indexing_and_slices(app):
     names = [person.name async for person in (await Person.find()).sort("name")]
     assert names == ["ann", "bob", "cid", "dan"]
     cursor = (await Person.find()).sort("name")
-    assert (await cursor[0]).name == "ann"
-    assert (await cursor[3]).name == "dan"
+    assert cursor[0].name == "ann"
+    assert cursor[3].name == "dan"
     with pytest.raises(IndexError):
-        await cursor[4]
+        cursor[4]
     assert [p.name for p in await cursor[1:3].to_list()] == ["bob", "cid"]
     assert await cursor[2:2].to_list() == []
     limited = (await Person.find()).sort("name").limit(2)
@@ -84,7 +84,7 @@ async def test_cursor_is_read_once_and_then_reused(app):
     first = await cursor.to_list()
     assert await cursor.to_list() is first
     assert [p.name async for p in cursor] == [p.name for p in first]
-    assert (await cursor[-1]).name == first[-1].name
+    assert cursor[-1].name == first[-1].name
     assert await cursor.count() == 2
     with pytest.raises(DatabaseError, match="already been read"):
         cursor.limit(1)

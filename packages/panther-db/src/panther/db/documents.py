@@ -103,6 +103,13 @@ async def load_models(
     layout = layout_of(cls)
     if layout.references:
         await resolve_references(layout, docs, connection, depth)
+    return validate_loaded(cls, docs, connection)
+
+
+def validate_loaded(cls: type[M], docs: list[Document], connection: BaseDatabaseConnection) -> list[M]:
+    """The models of ``docs`` whose references are already loaded (``resolve_references``): the synchronous half
+    of ``load_models``, which a cursor runs when its prefetched documents are read (``for``, ``cursor[i]``)."""
+    layout = layout_of(cls)
     if layout.files:
         root = connection.media_root
         for plan in layout.files:

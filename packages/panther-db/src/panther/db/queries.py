@@ -103,9 +103,14 @@ class Query(BaseModel):
 
     @classmethod
     async def find(cls, _filter: Mapping[str, Any] | None = None, /, **kwargs: Any) -> Cursor[Self]:
-        """A lazy ``Cursor`` over the matches (``sort``, ``skip``, ``limit``, ``async for``, ``to_list()``)."""
+        """A ``Cursor`` over the matches: ``for``/``async for``, ``cursor[i]``, ``sort``, ``skip``, ``limit``.
+
+        Up to ``panther.db.cursor.PREFETCH_LIMIT`` matches are read now, so plain ``for`` works as upstream's did;
+        past that the cursor streams (``async for``, ``await cursor.to_list()``).
+        """
         db = connection()
-        return Cursor(cls, db, merge_filter(_filter, kwargs), cls._query(db, _filter, kwargs))
+        cursor = Cursor(cls, db, merge_filter(_filter, kwargs), cls._query(db, _filter, kwargs))
+        return await cursor.prefetch()
 
     @classmethod
     async def all(cls) -> Cursor[Self]:

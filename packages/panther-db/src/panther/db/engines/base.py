@@ -17,6 +17,7 @@ from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Self
 
+from panther.db.ordering import sort_documents
 from panther.exceptions import DatabaseError
 
 if TYPE_CHECKING:
@@ -99,6 +100,14 @@ class BaseDatabaseConnection(ABC):
 
     @abstractmethod
     async def count(self, collection: str, filter: Filter) -> int: ...
+
+    def sort_documents(self, documents: list[Document], sort: Sort) -> None:
+        """Sort ``documents`` in place, in the order ``find(sort=sort)`` would give them.
+
+        Cursors use it to sort results they already hold. The default is MongoDB's order of values
+        (``panther.db.ordering``); an engine that orders differently overrides it.
+        """
+        sort_documents(documents, sort)
 
     async def aggregate(self, collection: str, pipeline: Sequence[Mapping[str, Any]]) -> list[Document]:
         raise DatabaseError(f"{self.name} does not support aggregate(); use MongoDB for aggregation pipelines.")
