@@ -108,9 +108,18 @@ async def test_references_can_be_given_and_filtered_by_id_or_model(app):
     assert book.editor == ann
 
 
-async def test_unsaved_reference_is_an_error(app):
-    with pytest.raises(DatabaseError, match="not saved"):
-        await Book.insert_one(title="t", author=Author(name="ghost"))
+async def test_unsaved_references_are_inserted_with_the_document(app):
+    # As upstream: a model never inserted, nested in a new document, is inserted too and stored by its id.
+    ghost, extra = Author(name="ghost"), Author(name="extra")
+    book = await Book.insert_one(title="t", author=ghost, reviewers=[extra])
+    assert ghost.id is not None and extra.id is not None
+    assert book.author.id == ghost.id
+    loaded = await Book.find_one(title="t")
+    assert loaded.author == ghost and loaded.reviewers == [extra]
+    assert sorted(a.name for a in await (await Author.find()).to_list()) == ["extra", "ghost"]
+    late = Author(name="late")
+    await loaded.update(editor=late)
+    assert (await Book.find_one(title="t")).editor == late == await Author.find_one(name="late")
 
 
 async def test_deleted_reference_loads_as_none_or_is_dropped(app):

@@ -10,11 +10,11 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal, Self
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
 from panther.db.context import connection
 from panther.db.cursor import Cursor
-from panther.db.documents import load_one, resolve_references, stored_id, to_document
+from panther.db.documents import invalid, load_one, resolve_references, stored_id, to_document
 from panther.db.filters import NoMatch, merge_filter, prepare_filter
 from panther.db.layout import Layout, layout_of
 from panther.db.updates import prepare_update
@@ -52,7 +52,10 @@ class Query(BaseModel):
         if layout.references:
             # References given by id (`author=user.id`) are loaded, one query per field for all the documents.
             await resolve_references(layout, documents, connection)
-        return [cls.model_validate(document) for document in documents]
+        try:
+            return [cls.model_validate(document) for document in documents]
+        except ValidationError as exc:
+            raise invalid(cls, exc) from exc
 
     @classmethod
     async def _load_match(
