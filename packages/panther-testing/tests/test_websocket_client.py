@@ -117,7 +117,7 @@ async def test_awaited_form_returns_the_messages_sent(app: Any) -> None:
 
 
 async def test_sharing_the_session_of_an_api_client(app: Any) -> None:
-    async with APIClient(app) as http, WebsocketClient(app, cookies=http.cookies) as ws_client:
+    async with APIClient(app, keep_cookies=True) as http, WebsocketClient(app, cookies=http.cookies) as ws_client:
         await http.get("/login/")
         async with ws_client.connect("/hello") as ws:
             assert (await ws.receive_json())["cookie"] == "session=s1"
