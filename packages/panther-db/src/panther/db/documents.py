@@ -55,7 +55,15 @@ async def to_document(obj: BaseModel, layout: Layout, connection: BaseDatabaseCo
         doc[plan.name] = await _reference_value(connection, plan, getattr(obj, plan.name))
     for plan in layout.files:
         doc[plan.name] = await _file_value(connection, layout, plan, getattr(obj, plan.name))
-    return doc
+    if layout.plain:
+        return doc
+    # The converted fields were added last: put every field back in the model's order, as upstream stored them.
+    ordered = {"_id": doc.pop("_id")} if "_id" in doc else {}
+    for name in type(obj).model_fields:
+        if name in doc:
+            ordered[name] = doc.pop(name)
+    ordered.update(doc)
+    return ordered
 
 
 async def field_value(

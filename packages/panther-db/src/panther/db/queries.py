@@ -171,9 +171,10 @@ class Query(BaseModel):
     @classmethod
     async def update_one(
         cls, _filter: Mapping[str, Any], _update: Mapping[str, Any] | None = None, /, **kwargs: Any
-    ) -> int:
-        """Update the first match; returns how many matched (0 or 1). Plain keys are set, ``$`` operators pass."""
-        return await cls._update_matches("update_one", _filter, {**(_update or {}), **kwargs})
+    ) -> bool:
+        """Update the first match; returns whether one matched, as upstream's. Plain keys are set, ``$`` operators
+        pass through."""
+        return await cls._update_matches("update_one", _filter, {**(_update or {}), **kwargs}) > 0
 
     @classmethod
     async def update_many(
