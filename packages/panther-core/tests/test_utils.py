@@ -40,7 +40,8 @@ def test_load_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     env.write_text("# comment\nSECRET_KEY='abc=def'\nexport DEBUG=true\nEMPTY=\nNAME = \"panther\"\nbroken line\n")
     for name in ("SECRET_KEY", "DEBUG", "EMPTY", "NAME"):
         monkeypatch.delenv(name, raising=False)
-    assert load_env(env, update_environ=False) == {"SECRET_KEY": "abc=def", "DEBUG": True, "EMPTY": "", "NAME": "panther"}
+    expected = {"SECRET_KEY": "abc=def", "DEBUG": True, "EMPTY": "", "NAME": "panther"}
+    assert load_env(env, update_environ=False) == expected
     assert "NAME" not in os.environ
     load_env(env)  # as upstream: os.environ is updated too, with the text
     assert (os.environ["NAME"], os.environ["DEBUG"], os.environ["SECRET_KEY"]) == ("panther", "true", "abc=def")

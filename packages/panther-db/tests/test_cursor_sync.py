@@ -6,8 +6,6 @@ and a result too big to prefetch streams, where the synchronous uses raise ``Typ
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
 
 from panther.app import API
@@ -129,14 +127,14 @@ async def test_ten_thousand_documents_iterate_and_one_more_streams(app, monkeypa
     assert [b.name for b in await (await Book.find(name="one more")).to_list()] == ["one more"]
 
 
+@pytest.mark.timeout(20)  # a hang (Python's fallback to __getitem__ iteration) fails here instead of looping on
 async def test_a_streaming_cursor_never_hangs(app, monkeypatch):
     monkeypatch.setattr(cursors, "PREFETCH_LIMIT", 2)
     await _books()
     cursor = await Book.find()
-    async with asyncio.timeout(5):
-        for operation in (list, tuple, sorted, set, lambda c: sum(1 for _ in c), lambda c: c[1], lambda c: "x" in c):
-            with pytest.raises(TypeError):
-                operation(cursor)
+    for operation in (list, tuple, sorted, set, lambda c: sum(1 for _ in c), lambda c: c[1], lambda c: "x" in c):
+        with pytest.raises(TypeError):
+            operation(cursor)
     assert [b.name for b in await cursor[1:3].to_list()] == ["emma", "ubik"]
 
 

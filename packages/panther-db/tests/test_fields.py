@@ -11,7 +11,7 @@ import pytest
 from pydantic import BaseModel
 
 from panther.db import Model
-from panther.exceptions import BadRequestAPIError, DatabaseError
+from panther.exceptions import BadRequestAPIError
 from panther.file_handler import File, Image
 
 

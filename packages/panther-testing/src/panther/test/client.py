@@ -111,8 +111,6 @@ class ResponseCookies(list[tuple[bytes, bytes]]):
             return self.values == dict(other)
         return super().__eq__(other)
 
-    __hash__ = None  # type: ignore[assignment]
-
 
 class ClientResponse:
     """What the app answered: ``status_code``, ``headers``, ``body`` (bytes), ``data`` (parsed) and ``cookies``."""
@@ -130,14 +128,14 @@ class ClientResponse:
 
     @cached_property
     def data(self) -> Any:
-        """The body parsed by content type: JSON → Python objects (``None`` when empty), ``text/*`` → str, a
-        ``StreamingResponse``'s stream (``application/octet-stream`` without ``Content-Length``) → str when it is
-        UTF-8, as upstream's client gave it; anything else → bytes."""
+        """The body parsed by content type, as upstream's client did: JSON → Python objects (``None`` when empty),
+        HTML and plain text → str, a ``StreamingResponse``'s stream (``application/octet-stream`` without
+        ``Content-Length``) → str when it is UTF-8; anything else → bytes (``text`` decodes any body)."""
         mime = self.content_type.partition(";")[0]
         mime = mime.strip().lower()
         if mime == "application/json" or mime.endswith("+json"):
             return orjson.loads(self.body) if self.body else None
-        if mime.startswith("text/"):
+        if mime in ("text/html", "text/plain"):
             return self.text
         if mime == "application/octet-stream" and "content-length" not in self.headers:
             try:
