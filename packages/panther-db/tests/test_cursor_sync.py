@@ -83,7 +83,7 @@ async def test_in_memory_order_is_the_engines_order(app, monkeypatch):
     for sort in ([("tags", 1)], [("tags", -1)], [("pages", -1)], [("name", -1)]):
         held = (await Book.find()).sort(sort)
         assert held.prefetched
-        monkeypatch.setattr(cursors, "PREFETCH_LIMIT", 1)
+        monkeypatch.setattr(app.state.db, "prefetch_limit", 1)
         streamed = (await Book.find()).sort(sort)
         monkeypatch.undo()
         assert not streamed.prefetched
@@ -106,7 +106,7 @@ async def test_references_are_loaded_for_plain_iteration(app):
     assert [book.name for book in shelf.books] == ["dune", "emma"]
 
 
-async def test_ten_thousand_documents_iterate_and_one_more_streams(app, monkeypatch):
+async def test_ten_thousand_documents_iterate_and_one_more_streams(app):
     await Book.insert_many([{"name": f"b{i}", "pages": i} for i in range(cursors.PREFETCH_LIMIT)])
     cursor = await Book.find()
     assert cursor.prefetched
@@ -129,11 +129,11 @@ async def test_ten_thousand_documents_iterate_and_one_more_streams(app, monkeypa
 
 @pytest.mark.timeout(20)  # a hang (Python's fallback to __getitem__ iteration) fails here instead of looping on
 async def test_a_streaming_cursor_never_hangs(app, monkeypatch):
-    monkeypatch.setattr(cursors, "PREFETCH_LIMIT", 2)
+    monkeypatch.setattr(app.state.db, "prefetch_limit", 2)
     await _books()
     cursor = await Book.find()
     for operation in (list, tuple, sorted, set, lambda c: sum(1 for _ in c), lambda c: c[1], lambda c: "x" in c):
-        with pytest.raises(TypeError):
+        with pytest.raises(TypeError, match=r"DATABASE\['prefetch'\] = 2"):
             operation(cursor)
     assert [b.name for b in await cursor[1:3].to_list()] == ["emma", "ubik"]
 
@@ -157,3 +157,14 @@ async def test_endpoints_iterate_find_results_as_upstream_apps_do(make_app):
         assert response.data["first"]["name"] == "dune"
         assert [b["name"] for b in response.data["all"]] == response.data["titles"]
         assert [b["name"] for b in (await client.get("response")).data] == ["emma", "beloved"]
+
+
+async def test_prefetch_is_an_app_setting(make_app, engine):
+    await make_app(DATABASE={**engine.database(), "prefetch": 0})  # this app only streams (as async code can)
+    await _books()
+    cursor = await Book.find()
+    assert not cursor.prefetched
+    with pytest.raises(TypeError, match=r"DATABASE\['prefetch'\] = 0"):
+        list(cursor)
+    assert [b.name for b in await cursor.to_list()] == ["dune", "emma", "ubik", "beloved"]
+    assert [b.name for b in cursor] == ["dune", "emma", "ubik", "beloved"]  # read: held from now on

@@ -112,11 +112,8 @@ async def test_a_cursor_nested_in_data_renders_its_prefetched_matches(make_app):
     assert [item["name"] for item in response.data["items"]] == ["a", "b", "c"]
 
 
-async def test_a_streaming_cursor_nested_in_data_is_a_clear_error(make_app, caplog, monkeypatch):
-    from panther.db import cursor
-
-    monkeypatch.setattr(cursor, "PREFETCH_LIMIT", 1)
-    app = await make_app(URLS)
+async def test_a_streaming_cursor_nested_in_data_is_a_clear_error(make_app, caplog, engine):
+    app = await make_app(URLS, DATABASE={**engine.database(), "prefetch": 1})
     await _seed()
     async with APIClient(app) as client:
         response = await client.get("/nested")

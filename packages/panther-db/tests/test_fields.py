@@ -171,7 +171,7 @@ async def test_references_are_loaded_with_one_query_per_field_per_batch(make_app
 async def test_iterating_loads_references_once_per_batch(make_app, caplog, monkeypatch):
     from panther.db import cursor as cursors
 
-    await make_app(LOG_QUERIES=True)
+    app = await make_app(LOG_QUERIES=True)
     ann = await Author.insert_one(name="ann")
     await Book.insert_many([{"title": f"b{i}", "author": ann} for i in range(2 * cursors.BATCH_SIZE + 50)])
     caplog.set_level(logging.INFO, logger="panther.db.query")
@@ -185,7 +185,7 @@ async def test_iterating_loads_references_once_per_batch(make_app, caplog, monke
     assert operations() == ["find('Author')", "find('Book')"]
 
     # A streaming cursor (more matches than the prefetch holds): one author query per batch.
-    monkeypatch.setattr(cursors, "PREFETCH_LIMIT", 10)
+    monkeypatch.setattr(app.state.db, "prefetch_limit", 10)
     cursor = await Book.find()
     assert not cursor.prefetched
     caplog.clear()

@@ -1,14 +1,15 @@
 """``Cursor``: the result of ``await Model.find(...)``, usable with ``for`` as upstream apps do and with ``async for``.
 
 A synchronous ``for`` cannot await a query, so ``await Model.find(...)`` reads the matching documents then, up to
-``PREFETCH_LIMIT`` of them: ``for book in cursor``, ``list(cursor)``, ``cursor[0]`` and ``cursor[1:3]`` work on
-those, with ``sort``/``skip``/``limit`` chained after the ``await`` applied in memory (in the engine's order). The
-documents become models only when they are read, and the references of models that have some were loaded with
-the prefetch (one query per reference field).
+the app's ``DATABASE['prefetch']`` (``PREFETCH_LIMIT``, 10 000, by default): ``for book in cursor``, ``list(cursor)``,
+``cursor[0]`` and ``cursor[1:3]`` work on those, with ``sort``/``skip``/``limit`` chained after the ``await``
+applied in memory (in the engine's order). The documents become models only when they are read; references were
+loaded with the prefetch (one query per reference field). Up to 1 000 matches take one query; a bigger result is
+first probed with a skip, so a huge collection costs one batch of 1 001 documents and a skip, not 10 000 documents.
 
-When more documents match, the prefetch stops at ``PREFETCH_LIMIT + 1`` and the cursor is *streaming*:
-``async for`` reads it lazily in batches (the documents already prefetched are dropped), ``await cursor.to_list()``
-reads it all, and the synchronous operations raise ``TypeError`` saying so. Nothing loops forever.
+When more documents match (or ``prefetch`` is 0) the cursor is *streaming*: ``async for`` reads it lazily in
+batches, ``await cursor.to_list()`` reads it all, and the synchronous operations raise ``TypeError`` saying so.
+Nothing loops forever.
 
 Measured on 10 000 small documents (this machine, 2 shared cores): ``await Book.find()`` then ``list(cursor)``
 takes 40 ms on PantherDB and 50 ms on MongoDB — the same as ``await cursor.to_list()`` — and holds the documents
@@ -25,16 +26,15 @@ from typing import Any, Generic, NoReturn, Self, TypeVar, overload
 from pydantic import BaseModel
 
 from panther.db.documents import load_models, resolve_references, validate_loaded
-from panther.db.engines.base import BaseDatabaseConnection, Document, Filter, Sort
+from panther.db.engines.base import PREFETCH_LIMIT, BaseDatabaseConnection, Document, Filter, Sort
 from panther.db.filters import prepare_sort
 from panther.db.layout import layout_of
 from panther.exceptions import DatabaseError
 
 M = TypeVar("M", bound=BaseModel)
 
-#: The most documents ``await Model.find(...)`` reads ahead so the cursor works without ``await``; past it the
-#: cursor streams (``async for``, ``await cursor.to_list()``).
-PREFETCH_LIMIT = 10_000
+__all__ = ["BATCH_SIZE", "PLAIN_BATCH_SIZE", "PREFETCH_LIMIT", "Cursor"]
+
 #: Documents per batch when iterating a model with references (one reference query per field per batch).
 BATCH_SIZE = 100
 #: Documents per batch when iterating a model without references.
@@ -85,12 +85,14 @@ class Cursor(Generic[M]):
         self._prefetched: _Prefetched[M] | None = None
 
     async def prefetch(self, limit: int | None = None) -> Self:
-        """Read every match now if there are at most ``limit`` (default ``PREFETCH_LIMIT``; ``Model.find`` does
-        it); otherwise stay streaming."""
-        limit = PREFETCH_LIMIT if limit is None else limit
+        """Read every match now if there are at most ``limit`` (default: the app's ``DATABASE['prefetch']``;
+        ``Model.find`` does it); otherwise stay streaming."""
+        limit = self._connection.prefetch_limit if limit is None else limit
         if self._query is None:
             self._prefetched = _Prefetched([], [])
             return self
+        if limit <= 0:
+            return self  # prefetching is off: the cursor streams
         layout = layout_of(self.cls)
         # Most finds match few documents: one query answers them. A bigger result is first probed for a
         # (limit+1)-th match, so a huge collection costs one small batch and a skip, not `limit` documents.
@@ -144,10 +146,14 @@ class Cursor(Generic[M]):
         return self
 
     async def where(self, *conditions: Mapping[str, Any]) -> Cursor[M]:
-        """A new cursor over this one's matches that also meet ``conditions``, in the same order and window."""
-        narrowed: Cursor[M] = await self.cls.find(  # type: ignore[attr-defined]
-            {"$and": [clause for clause in (self.filter, *conditions) if clause]}
-        )
+        """A new cursor over this one's matches that also meet ``conditions``, in the same order and window.
+
+        It is not prefetched (``ListAPI`` narrows with it, then pages on the server): read it with ``async for``,
+        ``await .to_list()``, or ``await .prefetch()`` first for synchronous use.
+        """
+        merged = {"$and": [clause for clause in (self.filter, *conditions) if clause]}
+        query = self.cls._query(self._connection, merged, {})  # type: ignore[attr-defined]
+        narrowed = Cursor(self.cls, self._connection, merged, query)
         narrowed._sort, narrowed._skip, narrowed._limit = self._sort, self._skip, self._limit
         return narrowed
 
@@ -182,10 +188,11 @@ class Cursor(Generic[M]):
         return self._results
 
     def _streaming(self, operation: str) -> NoReturn:
+        limit = self._connection.prefetch_limit
         raise TypeError(
-            f"{operation} needs the matching documents held in memory, and more than {PREFETCH_LIMIT} match "
-            f"{self!r}: use `async for`, `await cursor.to_list()`, or narrow it (a filter, `.limit(n)` before "
-            "reading, `await cursor[a:b].to_list()`)."
+            f"{operation} needs the matches held in memory, and {self!r} streams (more than "
+            f"DATABASE['prefetch'] = {limit} match, or it was never prefetched): use `async for`, "
+            "`await cursor.to_list()`, or narrow it (a filter, `await cursor[a:b].to_list()`)."
         )
 
     async def to_list(self) -> list[M]:
@@ -209,6 +216,12 @@ class Cursor(Generic[M]):
         if held is None:
             self._streaming("`for` over a cursor")
         return iter(held)
+
+    def __contains__(self, model: object) -> bool:
+        held = self._held()
+        if held is None:
+            self._streaming("`in`")
+        return model in held
 
     async def __aiter__(self) -> AsyncIterator[M]:
         held = self._held()

@@ -27,6 +27,9 @@ Document = dict[str, Any]
 Filter = dict[str, Any]
 Sort = list[tuple[str, int]]
 
+#: The default of ``DATABASE['prefetch']``: the most matches ``await Model.find()`` reads ahead (see ``Cursor``).
+PREFETCH_LIMIT = 10_000
+
 
 class BaseDatabaseConnection(ABC):
     """One app's connection to one database.
@@ -41,6 +44,8 @@ class BaseDatabaseConnection(ABC):
 
     #: Where ``File`` fields are saved (``BASE_DIR / MEDIA_DIR``); set by the db plugin.
     media_root: Path = Path("media")
+    #: How many matches ``await Model.find()`` reads ahead for synchronous use (``DATABASE['prefetch']``; 0: none).
+    prefetch_limit: int = PREFETCH_LIMIT
 
     @classmethod
     def from_config(cls, options: Mapping[str, Any], config: Config) -> Self:
