@@ -15,7 +15,7 @@ from panther.db import Model
 from panther.request import Request
 from panther.response import FileResponse, Response, TemplateResponse
 
-# Relative to this file's folder (the app's BASE_DIR), like every path below.
+# Relative to this file's folder (the app's BASE_DIR), like the database path below.
 TEMPLATES_DIR = "templates"
 # The embedded document database: one file, created on the first write. (MongoDB: {'class': 'mongodb', 'host': ...})
 DATABASE = {"engine": {"class": "pantherdb", "path": os.environ.get("QUICKSTART_DB", "database.pdb")}}
@@ -69,7 +69,8 @@ async def book_detail(book_id: str) -> Book:
 @API(methods=["GET"])
 async def download() -> FileResponse:
     # Streamed from disk with Content-Length, ETag and Range support; `filename=` makes browsers save it.
-    return FileResponse("files/hello.txt", filename="hello.txt")
+    # A relative path starts at the working directory (as in upstream Panther): `root=` anchors it to this folder.
+    return FileResponse("files/hello.txt", root=os.path.dirname(__file__), filename="hello.txt")
 
 
 url_routing = {

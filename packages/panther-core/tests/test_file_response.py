@@ -31,11 +31,12 @@ async def serve(request: Request) -> FileResponse:
 
 
 @pytest.fixture
-def base(tmp_path: Path) -> Path:
+def base(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     base = tmp_path / "site"
     (base / "files").mkdir(parents=True)
     (base / "files" / "data.txt").write_bytes(CONTENT)
     (tmp_path / "secret.txt").write_bytes(b"top secret")
+    monkeypatch.chdir(base)  # FileResponse's relative paths start at the working directory, as upstream's
     return base
 
 
@@ -285,13 +286,15 @@ class TestContainment:
         assert result.status == 404
 
 
-async def test_relative_paths_start_at_base_dir_not_cwd(
+async def test_relative_paths_start_at_the_working_directory_as_upstream(
     base: Path, caller: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    monkeypatch.chdir(tmp_path)  # secret.txt is in the cwd, outside BASE_DIR
-    app = Panther(__name__, configs={"BASE_DIR": base}, urls={"file": serve})
-    assert (await caller(app).get("/file", query_string=b"path=secret.txt")).status == 404
+    monkeypatch.chdir(base)  # upstream's BASE_DIR was the directory the app started from
+    app = Panther(__name__, configs={"BASE_DIR": tmp_path}, urls={"file": serve})
     assert (await caller(app).get("/file", query_string=b"path=files/data.txt")).body == CONTENT
+    # Still contained: secret.txt is next to the working directory, not inside it.
+    assert (await caller(app).get("/file", query_string=b"path=../secret.txt")).status == 404
+    assert (await caller(app).get("/file", query_string=f"path={tmp_path / 'secret.txt'}".encode())).status == 404
 
 
 async def test_outside_an_app_paths_start_at_the_current_directory(base: Path, monkeypatch: pytest.MonkeyPatch) -> None:

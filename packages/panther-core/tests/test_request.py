@@ -9,6 +9,7 @@ import pytest
 from panther import Panther
 from panther.app import API, GenericAPI
 from panther.base_request import Address, Headers
+from panther.encoders import default_dumps
 from panther.exceptions import PantherError
 from panther.request import Request
 
@@ -120,6 +121,11 @@ class TestRequestAttributes:
         assert str(address) == "10.0.0.1:443"
         assert address.ip == "10.0.0.1"
         assert address.port == 443
+        # Upstream's Address was a plain object: code reads its __dict__ (and logs it, returns it).
+        assert address.__dict__ == {"ip": "10.0.0.1", "port": 443}
+        ip, port = address
+        assert (ip, port) == ("10.0.0.1", 443)
+        assert default_dumps({"client": address}) == b'{"client":{"ip":"10.0.0.1","port":443}}'
 
     def test_missing_client_is_none(self):
         request = Request({"type": "http", "method": "GET", "path": "/", "headers": []}, None, None)
@@ -202,6 +208,7 @@ class TestPathVariables:
         client = caller(make_app({"int/<x>": as_int, "float/<x>": as_float, "bool/<x>": as_bool, "uuid/<x>": as_uuid}))
         result = await client.get(path)
         assert result.status == 400
+        # As upstream: the detail quotes the value the client sent.
         assert result.json() == {"detail": f"Path variable `{path.rsplit('/', 1)[1]}` is not `{type_name}`"}
 
     async def test_request_and_variables_together(self, caller):

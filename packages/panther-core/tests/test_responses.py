@@ -305,7 +305,7 @@ class TestRedirect:
 
 class TestCookies:
     def test_defaults(self):
-        assert Cookie("session", "abc").header_value() == "session=abc; Path=/; SameSite=Lax"
+        assert Cookie("session", "abc").header_value() == "session=abc; Path=/; SameSite=lax"  # upstream's text
 
     def test_every_attribute(self):
         cookie = Cookie(
@@ -328,7 +328,7 @@ class TestCookies:
             "expires=Wed, 02 Jan 2030 03:04:05 GMT",
             "Secure",
             "HttpOnly",
-            "SameSite=Strict",
+            "SameSite=strict",
         }
 
     def test_naive_and_offset_expires_are_sent_in_gmt(self):
@@ -348,7 +348,7 @@ class TestCookies:
         assert "Max-Age=0" in Cookie("a", "", max_age=0).header_value()
 
     def test_samesite_none_and_off(self):
-        assert "SameSite=None" in Cookie("a", "1", samesite="none", secure=True).header_value()
+        assert "SameSite=none" in Cookie("a", "1", samesite="none", secure=True).header_value()
         assert "SameSite" not in Cookie("a", "1", samesite=None).header_value()
 
     def test_values_that_need_quoting(self):
@@ -364,7 +364,7 @@ class TestCookies:
 
     async def test_single_cookie(self, caller):
         result = await get(caller, Response(set_cookies=Cookie("a", "1")))
-        assert result.header_list("set-cookie") == ["a=1; Path=/; SameSite=Lax"]
+        assert result.header_list("set-cookie") == ["a=1; Path=/; SameSite=lax"]
 
 
 class StreamClient:

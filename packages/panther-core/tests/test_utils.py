@@ -38,13 +38,17 @@ def test_unknown_timezone_fails_at_startup() -> None:
 def test_load_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     env = tmp_path / ".env"
     env.write_text("# comment\nSECRET_KEY='abc=def'\nexport DEBUG=true\nEMPTY=\nNAME = \"panther\"\nbroken line\n")
-    monkeypatch.delenv("NAME", raising=False)
-    assert load_env(env) == {"SECRET_KEY": "abc=def", "DEBUG": True, "EMPTY": "", "NAME": "panther"}
+    for name in ("SECRET_KEY", "DEBUG", "EMPTY", "NAME"):
+        monkeypatch.delenv(name, raising=False)
+    expected = {"SECRET_KEY": "abc=def", "DEBUG": True, "EMPTY": "", "NAME": "panther"}
+    assert load_env(env, update_environ=False) == expected
     assert "NAME" not in os.environ
-    load_env(env, update_environ=True)
-    assert os.environ["NAME"] == "panther"
-    with pytest.raises(ValueError, match="not a file"):
-        load_env(tmp_path / "missing.env")
+    load_env(env)  # as upstream: os.environ is updated too, with the text
+    assert (os.environ["NAME"], os.environ["DEBUG"], os.environ["SECRET_KEY"]) == ("panther", "true", "abc=def")
+    missing = tmp_path / "missing.env"
+    with pytest.raises(ValueError) as error:
+        load_env(missing)
+    assert error.value.args[0] == f'"{missing}" is not a file.'
 
 
 def test_secret_key_is_a_fernet_sized_key() -> None:

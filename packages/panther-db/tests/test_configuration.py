@@ -73,6 +73,9 @@ def test_engine_given_as_a_class(tmp_path):
         ({"engine": {"class": "panther.db.models.Model"}}, "is not a database engine"),
         ({"engine": {"class": "pantherdb", "colour": "red"}}, "has an option PantherDBConnection does not take"),
         ({"engine": {"class": "pantherdb", "path": 3}}, "must be a file path"),
+        ({"prefetch": -1}, "DATABASE['prefetch'] must be a whole number"),
+        ({"prefetch": "100"}, "DATABASE['prefetch'] must be a whole number"),
+        ({"prefetch": True}, "DATABASE['prefetch'] must be a whole number"),
     ],
 )
 def test_bad_database_settings_fail_when_the_app_is_built(tmp_path, database, message):

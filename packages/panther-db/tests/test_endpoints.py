@@ -58,7 +58,7 @@ class ItemView(GenericAPI):
 
 @API()
 async def nested_cursor():
-    return {"items": await Item.find()}  # not read by the pipeline: an error that says what to do
+    return {"items": await Item.find()}  # rendered from the prefetched matches, as upstream rendered it
 
 
 @API()
@@ -104,8 +104,18 @@ async def test_endpoint_returning_a_cursor(make_app):
     assert threading.active_count() <= threads + 1  # no thread per document (at most the PantherDB worker)
 
 
-async def test_a_cursor_nested_in_data_is_a_clear_error(make_app, caplog):
+async def test_a_cursor_nested_in_data_renders_its_prefetched_matches(make_app):
     app = await make_app(URLS)
+    await _seed()
+    async with APIClient(app) as client:
+        response = await client.get("/nested")
+    assert response.status_code == 200
+    assert [item["name"] for item in response.data["items"]] == ["a", "b", "c"]
+
+
+async def test_a_streaming_cursor_nested_in_data_is_a_clear_error(make_app, caplog, engine):
+    app = await make_app(URLS, DATABASE={**engine.database(), "prefetch": 1})
+    await _seed()
     async with APIClient(app) as client:
         response = await client.get("/nested")
     assert response.status_code == 500

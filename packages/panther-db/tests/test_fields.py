@@ -11,7 +11,8 @@ import pytest
 from pydantic import BaseModel
 
 from panther.db import Model
-from panther.exceptions import BadRequestAPIError, DatabaseError
+from panther.db.context import DB
+from panther.exceptions import BadRequestAPIError
 from panther.file_handler import File, Image
 
 
@@ -108,9 +109,18 @@ async def test_references_can_be_given_and_filtered_by_id_or_model(app):
     assert book.editor == ann
 
 
-async def test_unsaved_reference_is_an_error(app):
-    with pytest.raises(DatabaseError, match="not saved"):
-        await Book.insert_one(title="t", author=Author(name="ghost"))
+async def test_unsaved_references_are_inserted_with_the_document(app):
+    # As upstream: a model never inserted, nested in a new document, is inserted too and stored by its id.
+    ghost, extra = Author(name="ghost"), Author(name="extra")
+    book = await Book.insert_one(title="t", author=ghost, reviewers=[extra])
+    assert ghost.id is not None and extra.id is not None
+    assert book.author.id == ghost.id
+    loaded = await Book.find_one(title="t")
+    assert loaded.author == ghost and loaded.reviewers == [extra]
+    assert sorted(a.name for a in await (await Author.find()).to_list()) == ["extra", "ghost"]
+    late = Author(name="late")
+    await loaded.update(editor=late)
+    assert (await Book.find_one(title="t")).editor == late == await Author.find_one(name="late")
 
 
 async def test_deleted_reference_loads_as_none_or_is_dropped(app):
@@ -159,21 +169,33 @@ async def test_references_are_loaded_with_one_query_per_field_per_batch(make_app
     assert len([r for r in caplog.records if r.name == "panther.db.query"]) == 5
 
 
-async def test_iterating_loads_references_once_per_batch(make_app, caplog):
-    from panther.db.cursor import BATCH_SIZE
+async def test_iterating_loads_references_once_per_batch(make_app, caplog, monkeypatch):
+    from panther.db import cursor as cursors
 
-    await make_app(LOG_QUERIES=True)
+    app = await make_app(LOG_QUERIES=True)
     ann = await Author.insert_one(name="ann")
-    await Book.insert_many([{"title": f"b{i}", "author": ann} for i in range(2 * BATCH_SIZE + 50)])
-    caplog.clear()
+    await Book.insert_many([{"title": f"b{i}", "author": ann} for i in range(2 * cursors.BATCH_SIZE + 50)])
     caplog.set_level(logging.INFO, logger="panther.db.query")
+
+    def operations() -> list[str]:
+        return sorted(r.getMessage().split()[1] for r in caplog.records if r.name == "panther.db.query")
+
+    # Prefetched by find(): one query for the books, one for all their authors.
+    caplog.clear()
+    assert all(book.author == ann for book in await Book.find())
+    assert operations() == ["find('Author')", "find('Book')"]
+
+    # A streaming cursor (more matches than the prefetch holds): one author query per batch.
+    monkeypatch.setattr(app.stash[DB], "prefetch_limit", 10)
+    cursor = await Book.find()
+    assert not cursor.prefetched
+    caplog.clear()
     count = 0
-    async for book in await Book.find():
+    async for book in cursor:
         assert book.author == ann
         count += 1
-    assert count == 2 * BATCH_SIZE + 50
-    operations = [r.getMessage().split()[1] for r in caplog.records if r.name == "panther.db.query"]
-    assert sorted(operations) == ["find('Author')"] * 3 + ["find('Book')"]  # 3 batches: one author query each
+    assert count == 2 * cursors.BATCH_SIZE + 50
+    assert operations() == ["find('Author')"] * 3 + ["find('Book')"]  # 3 batches: one author query each
 
 
 async def test_file_fields_are_saved_under_media_dir_and_loaded_lazily(make_app, tmp_path):

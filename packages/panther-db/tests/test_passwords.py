@@ -86,12 +86,24 @@ async def test_base_user_set_and_check_password(app):
     assert user.password.startswith("scrypt$") and "s3cret" not in user.password
     stored = await Customer.find_one(username="ann")
     assert stored.password == user.password  # saved, since the user exists
-    assert await stored.check_password("s3cret") is True
-    assert await stored.check_password("S3cret") is False
+    assert await stored.acheck_password("s3cret") is True
+    assert await stored.acheck_password("S3cret") is False
 
     unsaved = Customer(username="bob")
     await unsaved.set_password("pw")
-    assert unsaved.id is None and await unsaved.check_password("pw")
+    assert unsaved.id is None and await unsaved.acheck_password("pw")
+
+
+async def test_check_password_as_upstream_calls_it_is_a_plain_bool(app):
+    # Upstream's check_password was synchronous: `if user.check_password(pw):` must never pass a wrong password.
+    user = await Customer.insert_one(username="ann")
+    await user.set_password("s3cret")
+    assert user.check_password("s3cret") is True
+    assert user.check_password("wrong") is False
+    assert not user.check_password("")
+    if user.check_password("wrong"):
+        pytest.fail("a wrong password was accepted")
+    assert Customer(username="nobody").check_password("") is False  # no password set: nothing matches
 
 
 async def test_insert_many_stamps_date_created(app):

@@ -68,10 +68,10 @@ async def test_cursor_async_for_indexing_and_slices(app):
     names = [person.name async for person in (await Person.find()).sort("name")]
     assert names == ["ann", "bob", "cid", "dan"]
     cursor = (await Person.find()).sort("name")
-    assert (await cursor[0]).name == "ann"
-    assert (await cursor[3]).name == "dan"
+    assert cursor[0].name == "ann"
+    assert cursor[3].name == "dan"
     with pytest.raises(IndexError):
-        await cursor[4]
+        cursor[4]
     assert [p.name for p in await cursor[1:3].to_list()] == ["bob", "cid"]
     assert await cursor[2:2].to_list() == []
     limited = (await Person.find()).sort("name").limit(2)
@@ -84,7 +84,7 @@ async def test_cursor_is_read_once_and_then_reused(app):
     first = await cursor.to_list()
     assert await cursor.to_list() is first
     assert [p.name async for p in cursor] == [p.name for p in first]
-    assert (await cursor[-1]).name == first[-1].name
+    assert cursor[-1].name == first[-1].name
     assert await cursor.count() == 2
     with pytest.raises(DatabaseError, match="already been read"):
         cursor.limit(1)
@@ -153,7 +153,7 @@ async def test_update_one_and_update_many_return_matched(app):
 
 async def test_update_validates_known_fields(app):
     await Person.insert_one(name="ann")
-    with pytest.raises(ValueError):  # pydantic's ValidationError is a ValueError
+    with pytest.raises(DatabaseError, match=r'^Person\(age="Input should be a valid integer'):
         await Person.update_one({"name": "ann"}, age="not a number")
     with pytest.raises(DatabaseError):
         await Person.update_one({"name": "ann"}, {})

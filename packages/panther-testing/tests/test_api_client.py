@@ -204,6 +204,7 @@ async def test_bytes_and_streamed_responses(api_client: APIClient) -> None:
     assert response.data == b"\x00\x01" == response.body
     response = await api_client.get("/stream/")
     assert response.body == b"0;1;2;"
+    assert response.data == "0;1;2;"  # a stream reads as text, as upstream's client gave it
 
 
 async def test_head_has_get_headers_and_no_body(api_client: APIClient) -> None:
@@ -224,7 +225,8 @@ async def test_errors_are_responses(api_client: APIClient) -> None:
 # --- Cookies ------------------------------------------------------------------------------------------------------
 
 
-async def test_cookie_session_with_path_and_deletion(api_client: APIClient) -> None:
+async def test_cookie_session_with_path_and_deletion(app: Any) -> None:
+    api_client = APIClient(app, keep_cookies=True)
     response = await api_client.post("/login/")
     assert response.cookies == {"session": "s1", "admin_only": "a1", "old": "o1"}
     assert dict(api_client.cookies) == {"session": "s1", "admin_only": "a1"}  # "old" expired on arrival
@@ -234,6 +236,15 @@ async def test_cookie_session_with_path_and_deletion(api_client: APIClient) -> N
 
     await api_client.post("/logout/")
     assert dict(api_client.cookies) == {"admin_only": "a1"}
+    assert (await api_client.get("/echo/")).data["cookies"] == {}
+    await api_client.close()
+
+
+async def test_cookies_the_app_sets_are_not_sent_back_by_default(api_client: APIClient) -> None:
+    # As upstream's client: a test's requests carry only the cookies it gives them.
+    response = await api_client.post("/login/")
+    assert response.cookies["session"] == "s1" and "session" in response.cookies
+    assert dict(api_client.cookies) == {}
     assert (await api_client.get("/echo/")).data["cookies"] == {}
 
 

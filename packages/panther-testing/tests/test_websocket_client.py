@@ -117,7 +117,26 @@ async def test_awaited_form_returns_the_messages_sent(app: Any) -> None:
 
 
 async def test_sharing_the_session_of_an_api_client(app: Any) -> None:
-    async with APIClient(app) as http, WebsocketClient(app, cookies=http.cookies) as ws_client:
+    async with APIClient(app, keep_cookies=True) as http, WebsocketClient(app, cookies=http.cookies) as ws_client:
         await http.get("/login/")
         async with ws_client.connect("/hello") as ws:
             assert (await ws.receive_json())["cookie"] == "session=s1"
+
+
+def test_upstreams_synchronous_form_in_a_plain_test(app: Any) -> None:
+    # Upstream's WebSocket tests were plain unittest methods: `responses = ws.connect(path)` was the message list.
+    ws = WebsocketClient(app=app)
+    responses = ws.connect("/hello", headers={"X-Token": "t"})
+    assert responses[0]["type"] == "websocket.accept"
+    assert orjson.loads(responses[1]["text"])["token"] == "t"
+    assert responses[2] == {"type": "websocket.close", "code": 4002, "reason": "done"}
+    assert len(responses) == 3 and [m["type"] for m in responses][-1] == "websocket.close"
+    assert ws.connect("/reject") == [{"type": "websocket.close", "code": 4001, "reason": "no token"}]
+
+
+async def test_the_synchronous_form_inside_async_code_says_to_await(app: Any) -> None:
+    async with WebsocketClient(app) as ws:
+        connection = ws.connect("/hello")
+        with pytest.raises(TypeError, match=r"await client.connect"):
+            connection[0]
+        assert len(await connection) == 3

@@ -6,8 +6,9 @@ Everything is read lazily from the ASGI scope, so a request pays only for what i
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any
 
 from panther.cookies import parse_cookie_header
 from panther.datastructures import MultiDict, parse_query_string
@@ -17,12 +18,19 @@ if TYPE_CHECKING:
     from panther.main import Panther
 
 
-class Address(NamedTuple):
+@dataclass
+class Address:
+    """A peer of the connection, as upstream's: ``.ip``, ``.port``, ``str()`` is ``ip:port`` and ``__dict__`` is
+    ``{'ip': ..., 'port': ...}``. It also unpacks (``ip, port = request.client``) and renders as a JSON object."""
+
     ip: str
-    port: int
+    port: int | None
 
     def __str__(self) -> str:
         return f"{self.ip}:{self.port}"
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter((self.ip, self.port))
 
 
 class Headers:
@@ -157,6 +165,7 @@ class BaseRequest:
 
     @property
     def client(self) -> Address | None:
+        """The peer's address; ``None`` when the server does not know it (ASGI allows that, e.g. a Unix socket)."""
         client = self.scope.get("client")
         return Address(*client) if client else None
 

@@ -45,7 +45,7 @@ class Cookie:
         if self.httponly:
             morsel["httponly"] = True
         if self.samesite:
-            morsel["samesite"] = self.samesite.capitalize()
+            morsel["samesite"] = self.samesite  # as given, as upstream wrote it (browsers ignore the case)
         return morsel.OutputString()
 
 

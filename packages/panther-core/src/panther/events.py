@@ -18,8 +18,17 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 class Event:
+    """The process-wide startup/shutdown registry, as upstream's: ``Event.startup`` and ``Event().startup`` are the
+    same registry (``Event()`` is always the same instance)."""
+
     _startups: list[Callable[[], Any]] = []
     _shutdowns: list[Callable[[], Any]] = []
+    _instance: Event | None = None
+
+    def __new__(cls) -> Event:
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
 
     @classmethod
     def startup(cls, func: F) -> F:
@@ -33,7 +42,11 @@ class Event:
 
     @classmethod
     async def run_startups(cls) -> None:
-        await run_functions(cls._startups)
+        """Run the startup functions as upstream did: a failure is logged and the next function still runs.
+
+        (An app's lifespan startup, by contrast, fails on the first failure: see ``Panther.startup``.)
+        """
+        await run_functions(cls._startups, raise_errors=False, stage="startup")
 
     @classmethod
     async def run_shutdowns(cls) -> None:
@@ -45,8 +58,13 @@ class Event:
         cls._shutdowns.clear()
 
 
-async def run_functions(functions: Iterable[Callable[[], Any]], raise_errors: bool = True) -> None:
+async def run_functions(
+    functions: Iterable[Callable[[], Any]], raise_errors: bool = True, stage: str = "shutdown"
+) -> None:
     """Run sync or async functions in order, on the event loop's thread.
+
+    With ``raise_errors=False`` a failure is logged on the ``panther`` logger (so it reaches the root logger) with
+    upstream's message, ``<name>() <stage> event got error: <error>``, and the next function runs.
 
     Sync functions are called directly, as upstream and Starlette do: nothing is served yet (or any more), so
     blocking costs nothing, while a worker thread would break what startup code commonly does — create tasks
@@ -57,7 +75,7 @@ async def run_functions(functions: Iterable[Callable[[], Any]], raise_errors: bo
             result = func()
             if inspect.isawaitable(result):
                 await result
-        except Exception:
+        except Exception as exc:
             if raise_errors:
                 raise
-            logger.exception("Shutdown function %s failed", getattr(func, "__qualname__", func))
+            logger.exception("%s() %s event got error: %s", getattr(func, "__name__", func), stage, exc)

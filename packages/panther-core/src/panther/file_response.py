@@ -1,7 +1,8 @@
 """``FileResponse``: send a file from disk, streamed, with validators, range requests and path containment.
 
-The file must resolve (symlinks included) to a regular file inside its root, the app's ``BASE_DIR`` or ``root=``;
-anything else answers 404 as a missing file would, so a client learns nothing about the rest of the disk. The file is
+A relative path starts at the working directory, as upstream's did (or at ``root=``). The file must resolve
+(symlinks included) to a regular file inside that root; anything else answers 404 as a missing file would, so a
+client learns nothing about the rest of the disk. The file is
 read in chunks in a worker thread, never whole and never on the event loop.
 
 Supported: ``ETag`` and ``Last-Modified`` with ``If-None-Match`` / ``If-Modified-Since`` (304), and one byte range
@@ -89,7 +90,7 @@ class _Found:
 
 
 class FileResponse(Response):
-    """Send the file at ``file_path``, relative to the app's ``BASE_DIR`` (or to ``root=`` when given).
+    """Send the file at ``file_path``, relative to the working directory (as upstream) or to ``root=`` when given.
 
     ``filename=`` names the file for the client (``Content-Disposition``, non-ASCII names encoded per RFC 6266/5987);
     ``content_disposition`` is ``"attachment"`` (save it, the default when ``filename`` is given) or ``"inline"``
@@ -98,7 +99,6 @@ class FileResponse(Response):
 
     content_type = _OCTET_STREAM
     __slots__ = (
-        "_base_dir",
         "_method",
         "_request_headers",
         "chunk_size",
@@ -130,7 +130,6 @@ class FileResponse(Response):
         self.filename = filename
         self.content_disposition = content_disposition
         self.chunk_size = chunk_size
-        self._base_dir: Path | None = None
         self._method = "GET"
         self._request_headers: Headers | None = None  # set by prepare(); without a request, no Range or validators
 
@@ -143,16 +142,11 @@ class FileResponse(Response):
         self._request_headers = request.headers
 
     def render(self, context: RenderContext = DEFAULT_CONTEXT) -> None:
-        # Only remembers where relative paths start: send_head() gets no context, and disk access belongs off-loop.
-        if context.base_dir is not None:
-            self._base_dir = context.base_dir
-        return None
+        return None  # the body is streamed from disk by send_rendered, off the event loop
 
     async def send_rendered(
         self, send: Send, receive: Receive, body: bytes | None, context: RenderContext = DEFAULT_CONTEXT
     ) -> None:
-        if self._base_dir is None:
-            self._base_dir = context.base_dir
         await self._answer(send, receive)
 
     async def send_head(self, send: Send, body: bytes | None) -> None:
@@ -214,7 +208,7 @@ class FileResponse(Response):
     # --- Helpers ------------------------------------------------------------------------------------------------
 
     def _root_dir(self) -> Path:
-        base = self._base_dir if self._base_dir is not None else Path.cwd()
+        base = Path.cwd()  # upstream's base: its BASE_DIR was the directory the app was started from
         return base if self.root is None else base / self.root  # an absolute root= replaces base
 
     def _candidate(self) -> Path:

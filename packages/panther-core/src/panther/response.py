@@ -23,6 +23,7 @@ from panther.types import Receive, Send
 
 if TYPE_CHECKING:
     import jinja2
+    from pydantic import BaseModel
 
     from panther.request import Request
 
@@ -48,8 +49,8 @@ IterableDataTypes: TypeAlias = list[Any] | tuple[Any, ...] | set[Any] | Iterable
 
 @dataclass(slots=True)
 class RenderContext:
-    """What rendering a response needs from its app: the JSON encoder, the template environment and ``BASE_DIR``
-    (where ``FileResponse`` resolves relative paths; the current directory when ``None``)."""
+    """What rendering a response needs from its app: the JSON encoder, the template environment and the app's
+    ``BASE_DIR`` (for responses that read files; ``FileResponse`` starts at the working directory, as upstream)."""
 
     dumps: JSONDumps = default_dumps
     templates: jinja2.Environment | None = None
@@ -201,6 +202,16 @@ class Response:
         headers = self.raw_headers(None if body is None else len(body))
         await send({"type": "http.response.start", "status": self.status_code, "headers": headers})
         await send({"type": "http.response.body", "body": b""})
+
+    async def serialize_output(self, output_model: type[BaseModel]) -> None:
+        """Replace ``data`` by its ``output_model`` form (what ``@API(output_model=...)`` does), as upstream's.
+
+        ``data`` is a dict, a model or an iterable of them; the model's ``async to_response(instance, data)`` is used
+        when it has one.
+        """
+        from panther.pipeline import serialize_output
+
+        self.data = await serialize_output(output_model, self.data)
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} status_code={self.status_code}>"

@@ -141,6 +141,18 @@ status_text: dict[int, str] = {
     508: "Loop Detected",
     510: "Not Extended",
     511: "Network Authentication Required",
+    1000: "Normal Closure",
+    1001: "Going Away",
+    1002: "Protocol Error",
+    1003: "Unsupported Data",
+    1007: "Invalid Frame Payload Data",
+    1008: "Policy Violation",
+    1009: "Message Too Big",
+    1010: "Mandatory Ext",
+    1011: "Internal Error",
+    1012: "Service Restart",
+    1013: "Try Again Later",
+    1014: "Bad Gateway",
 }
 
 

@@ -27,28 +27,27 @@ def timezone_now(timezone: str | None = None) -> datetime:
     return datetime.now(ZoneInfo(timezone))
 
 
-def load_env(env_file: str | Path, update_environ: bool = False) -> dict[str, Any]:
-    """Parse ``KEY=VALUE`` lines (quotes stripped, ``true``/``false`` → bool, ``#`` comments skipped).
+def load_env(env_file: str | Path, /, update_environ: bool = True) -> dict[str, Any]:
+    """Read ``KEY=VALUE`` lines into a dict and into ``os.environ``, as upstream's ``load_env`` does.
 
-    Unlike upstream, ``os.environ`` is only updated when ``update_environ=True``.
+    Quotes around values are stripped, ``true``/``false`` (any case) become bools in the dict (``os.environ`` keeps
+    the text), ``#`` lines and lines without ``=`` are skipped, and an ``export`` prefix is allowed. Pass
+    ``update_environ=False`` to leave ``os.environ`` alone. A missing file raises ``ValueError('"<path>" is not a
+    file.')``.
     """
-    path = Path(env_file)
-    if not path.is_file():
-        raise ValueError(f"{path} is not a file")
+    if env_file is None or not Path(env_file).is_file():
+        raise ValueError(f'"{env_file}" is not a file.')
     variables: dict[str, Any] = {}
-    for line in path.read_text(encoding="utf-8").splitlines():
+    for line in Path(env_file).read_text(encoding="utf-8").splitlines():
         line = line.strip()
-        if not line or line.startswith("#") or "=" not in line:
+        if line.startswith("#") or "=" not in line:
             continue
-        key, value = (part.strip() for part in line.split("=", 1))
-        if key.startswith("export "):
-            key = key[len("export ") :].strip()
-        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
-            value = value[1:-1]
-        parsed: Any = {"true": True, "false": False}.get(value.lower(), value)
-        variables[key] = parsed
+        key, value = line.split("=", 1)
+        key = key.strip().removeprefix("export ").strip()
+        value = value.strip().strip("\"'")
+        variables[key] = {"true": True, "false": False}.get(value.lower(), value)
         if update_environ:
-            os.environ[key] = str(value)
+            os.environ[key] = value
     return variables
 
 
@@ -58,11 +57,15 @@ def generate_secret_key() -> str:
 
 
 def round_datetime(dt: datetime, delta: timedelta) -> datetime:
-    """Round ``dt`` to the nearest multiple of ``delta``."""
-    seconds = delta.total_seconds()
-    epoch = datetime(1970, 1, 1, tzinfo=dt.tzinfo)
-    elapsed = (dt - epoch).total_seconds()
-    return epoch + timedelta(seconds=round(elapsed / seconds) * seconds)
+    """Round ``dt`` to the nearest multiple of ``delta`` counted from ``datetime.min``, as upstream's does.
+
+    >>> round_datetime(datetime(2024, 7, 15, 13, 22, 11), timedelta(days=2))
+    datetime.datetime(2024, 7, 16, 0, 0)
+
+    An aware ``dt`` is rounded on its own wall clock and keeps its time zone.
+    """
+    wall_clock = dt.replace(tzinfo=None)
+    return (datetime.min + round((wall_clock - datetime.min) / delta) * delta).replace(tzinfo=dt.tzinfo)
 
 
 def generate_hash_value_from_string(string_value: str) -> str:

@@ -1,7 +1,8 @@
 """CORS: answers preflight requests and adds the ``Access-Control-*`` headers to every response, errors included.
 
 Configured with ``ALLOW_ORIGINS``, ``ALLOW_METHODS``, ``ALLOW_HEADERS``, ``ALLOW_CREDENTIALS``, ``EXPOSE_HEADERS``
-and ``CORS_MAX_AGE``. An origin that is not allowed gets no ``Access-Control-Allow-Origin`` header.
+and ``CORS_MAX_AGE``. An origin that is not allowed gets no ``Access-Control-Allow-Origin`` header. Every actual
+response also carries ``Access-Control-Allow-Methods``, ``-Allow-Headers`` and ``-Max-Age``, as upstream's did.
 """
 
 from __future__ import annotations
@@ -36,6 +37,12 @@ class CORSMiddleware(HTTPMiddleware):
         self.allow_headers = ", ".join(_as_list(config.ALLOW_HEADERS))
         self.expose = ", ".join(_as_list(config.EXPOSE_HEADERS))
         self.max_age = str(config.CORS_MAX_AGE)
+        # Upstream sent these on every response, not only on preflight answers; clients and tests look for them.
+        self.every_response = {
+            "Access-Control-Allow-Methods": self.methods,
+            "Access-Control-Allow-Headers": self.allow_headers,
+            "Access-Control-Max-Age": self.max_age,
+        }
 
     def _origin_headers(self, origin: str | None) -> dict[str, str]:
         headers = {} if self.allow_all else {"Vary": "Origin"}
@@ -59,7 +66,7 @@ class CORSMiddleware(HTTPMiddleware):
                 headers["Access-Control-Max-Age"] = self.max_age
             return Response(status_code=204, headers=headers)
         response = await self.dispatch(request=request)
-        headers = self._origin_headers(origin)
+        headers = self._origin_headers(origin) | self.every_response
         if self.expose and "Access-Control-Allow-Origin" in headers:
             headers["Access-Control-Expose-Headers"] = self.expose
         vary = headers.pop("Vary", None)

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from panther.db.engines.base import BaseDatabaseConnection
+from panther.db.engines.base import PREFETCH_LIMIT, BaseDatabaseConnection
 from panther.exceptions import PantherError
 
 if TYPE_CHECKING:
@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from panther.main import Panther
 
 DEFAULT_ENGINE = "pantherdb"
-_DATABASE_KEYS = ("engine", "query")
+_DATABASE_KEYS = ("engine", "query", "prefetch")
 _EXAMPLE = "DATABASE = {'engine': {'class': 'panther.db.connections.PantherDBConnection', 'path': 'database.pdb'}}"
 
 
@@ -75,7 +75,9 @@ def build_connection(app: Panther, config: Config) -> BaseDatabaseConnection:
         raise PantherError(f"DATABASE must be a dict, for example: {_EXAMPLE}")
     unknown = sorted(set(settings) - set(_DATABASE_KEYS))
     if unknown:
-        raise PantherError(f"DATABASE has unknown keys {unknown}; it takes 'engine' (and upstream's 'query').")
+        raise PantherError(
+            f"DATABASE has unknown keys {unknown}; it takes 'engine', 'prefetch' (and upstream's 'query')."
+        )
     # 'query' selected upstream's query class; the engine decides it here, so any value is accepted and unused.
     engine_settings = settings.get("engine") or {}
     if not isinstance(engine_settings, Mapping):
@@ -87,7 +89,16 @@ def build_connection(app: Panther, config: Config) -> BaseDatabaseConnection:
     except TypeError as exc:
         raise PantherError(f"DATABASE['engine'] has an option {engine.__name__} does not take: {exc}.") from None
     connection.media_root = media_root(config)
+    connection.prefetch_limit = prefetch_limit(settings.get("prefetch", PREFETCH_LIMIT))
     return connection
+
+
+def prefetch_limit(value: Any) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise PantherError(
+            f"DATABASE['prefetch'] must be a whole number of documents (0: never prefetch), got {value!r}."
+        )
+    return value
 
 
 def media_root(config: Config) -> Path:

@@ -12,7 +12,7 @@ import asyncio
 from collections.abc import Iterable
 from typing import Any, TypeVar
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
 from panther.db.engines.base import BaseDatabaseConnection, Document
 from panther.db.files import load_file, store_file
@@ -23,6 +23,15 @@ M = TypeVar("M", bound=BaseModel)
 
 #: References loaded through more levels than this are taken for a cycle (a → b → a → ...).
 MAX_REFERENCE_DEPTH = 32
+
+
+def invalid(cls: type, error: ValidationError, path: tuple[Any, ...] = ()) -> DatabaseError:
+    """Upstream's ``DatabaseError`` for a document its model rejects: ``Book(name="Field required", ...)``."""
+    fields = ", ".join(
+        '{}="{}"'.format(".".join(str(part) for part in (*path, *detail["loc"])), detail["msg"])
+        for detail in error.errors(include_url=False)
+    )
+    return DatabaseError(f"{cls.__name__}({fields})")
 
 
 def stored_id(connection: BaseDatabaseConnection, value: Any) -> Any:
@@ -43,10 +52,18 @@ async def to_document(obj: BaseModel, layout: Layout, connection: BaseDatabaseCo
     if object_id is not None:
         doc["_id"] = stored_id(connection, object_id)
     for plan in layout.references:
-        doc[plan.name] = _reference_value(connection, plan, getattr(obj, plan.name))
+        doc[plan.name] = await _reference_value(connection, plan, getattr(obj, plan.name))
     for plan in layout.files:
         doc[plan.name] = await _file_value(connection, layout, plan, getattr(obj, plan.name))
-    return doc
+    if layout.plain:
+        return doc
+    # The converted fields were added last: put every field back in the model's order, as upstream stored them.
+    ordered = {"_id": doc.pop("_id")} if "_id" in doc else {}
+    for name in type(obj).model_fields:
+        if name in doc:
+            ordered[name] = doc.pop(name)
+    ordered.update(doc)
+    return ordered
 
 
 async def field_value(
@@ -56,23 +73,27 @@ async def field_value(
     if plan is None:
         return dumped
     if plan in layout.references:
-        return _reference_value(connection, plan, value)
+        return await _reference_value(connection, plan, value)
     return await _file_value(connection, layout, plan, value)
 
 
-def _reference_value(connection: BaseDatabaseConnection, plan: FieldPlan, value: Any) -> Any:
+async def _reference_value(connection: BaseDatabaseConnection, plan: FieldPlan, value: Any) -> Any:
     if value is None:
         return None
     if plan.many:
-        return [_reference_id(connection, plan, item) for item in value]
-    return _reference_id(connection, plan, value)
+        return [await _reference_id(connection, item) for item in value]
+    return await _reference_id(connection, value)
 
 
-def _reference_id(connection: BaseDatabaseConnection, plan: FieldPlan, value: Any) -> Any:
-    object_id = getattr(value, "id", None) if isinstance(value, BaseModel) else value
-    if object_id is None:
-        raise DatabaseError(f"{plan.name!r} refers to a {plan.target.__name__} that is not saved yet: insert it first.")
-    return stored_id(connection, object_id)
+async def _reference_id(connection: BaseDatabaseConnection, value: Any) -> Any:
+    if isinstance(value, BaseModel):
+        if getattr(value, "id", None) is None:
+            # As upstream: a model never inserted is inserted along with the document that refers to it.
+            layout = layout_of(type(value))
+            new_id = await connection.insert_one(layout.collection, await to_document(value, layout, connection))
+            value.id = str(new_id)  # type: ignore[attr-defined]
+        value = value.id  # type: ignore[attr-defined]
+    return stored_id(connection, value)
 
 
 async def _file_value(connection: BaseDatabaseConnection, layout: Layout, plan: FieldPlan, value: Any) -> Any:
@@ -103,6 +124,13 @@ async def load_models(
     layout = layout_of(cls)
     if layout.references:
         await resolve_references(layout, docs, connection, depth)
+    return validate_loaded(cls, docs, connection)
+
+
+def validate_loaded(cls: type[M], docs: list[Document], connection: BaseDatabaseConnection) -> list[M]:
+    """The models of ``docs`` whose references are already loaded (``resolve_references``): the synchronous half
+    of ``load_models``, which a cursor runs when its prefetched documents are read (``for``, ``cursor[i]``)."""
+    layout = layout_of(cls)
     if layout.files:
         root = connection.media_root
         for plan in layout.files:
@@ -114,7 +142,10 @@ async def load_models(
                 else:
                     doc[name] = load_file(target, value, root)
     validate = cls.model_validate
-    return [validate(_with_id(doc)) for doc in docs]
+    try:
+        return [validate(_with_id(doc)) for doc in docs]
+    except ValidationError as exc:  # a stored document the model no longer accepts
+        raise invalid(cls, exc) from exc
 
 
 def _is_id(value: Any) -> bool:

@@ -24,12 +24,22 @@ class NoMatch(Exception):
     """The filter cannot match any document (it compares an id with something that is not one)."""
 
 
-def merge_filter(_filter: Mapping[str, Any] | None, kwargs: Mapping[str, Any]) -> dict[str, Any]:
+def merge_filter(_filter: Mapping[str, Any] | BaseModel | None, kwargs: Mapping[str, Any]) -> dict[str, Any]:
     if _filter is None:
         return dict(kwargs)
+    if isinstance(_filter, BaseModel):
+        _filter = model_fields(_filter)  # upstream took a model as the dict of its fields
     if not isinstance(_filter, Mapping):
         raise DatabaseError(f"a filter must be a dict, not {type(_filter).__name__}")
     return {**_filter, **kwargs} if kwargs else dict(_filter)
+
+
+def model_fields(model: BaseModel) -> dict[str, Any]:
+    """A model as a filter or document: its fields (an ``id`` of ``None``, not inserted yet, is left out)."""
+    fields = {name: getattr(model, name) for name in type(model).model_fields}
+    if fields.get("id", 0) is None:
+        del fields["id"]
+    return fields
 
 
 def prepare_filter(layout: Layout, connection: BaseDatabaseConnection, flt: Mapping[str, Any]) -> Filter:
@@ -71,7 +81,7 @@ def _native(connection: BaseDatabaseConnection, value: Any) -> Any:
     if isinstance(value, BaseModel):
         value = getattr(value, "id", None)
         if value is None:
-            raise DatabaseError("a model used in a filter must be saved first (its id is None)")
+            raise NoMatch  # a model never inserted: no document refers to it (upstream matched nothing too)
     try:
         return connection.native_id(value)
     except ValueError:

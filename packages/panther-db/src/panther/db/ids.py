@@ -9,10 +9,10 @@ from pydantic import BeforeValidator
 
 def _as_string(value: Any) -> Any:
     # MongoDB hands out bson ObjectIds; recognised by name so that models never import pymongo.
-    if type(value).__name__ == "ObjectId":
-        return str(value)
+    if type(value).__name__ == "ObjectId" or (isinstance(value, int) and not isinstance(value, bool)):
+        return str(value)  # an integer id (`{'_id': 1}`) reads as '1', as upstream's ID gave it
     return value
 
 
 ID = Annotated[str | None, BeforeValidator(_as_string)]
-"""``str | None``; an ``ObjectId`` is accepted and kept as its 24-hex string."""
+"""``str | None``; an ``ObjectId`` or an integer is accepted and kept as its string."""

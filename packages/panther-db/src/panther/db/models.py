@@ -15,7 +15,7 @@ from typing import Any, ClassVar, Self
 from panther.db.context import connection
 from panther.db.filters import merge_filter
 from panther.db.ids import ID
-from panther.db.passwords import hash_password, verify_password
+from panther.db.passwords import hash_password, verify_password, verify_password_hash
 from panther.db.queries import Query
 from panther.utils import timezone_now
 
@@ -36,8 +36,10 @@ class Model(Query):
 class BaseUser(Model):
     """The default user model (``USER_MODEL``): subclass it to add fields.
 
-    ``password`` holds a hash, never the password: set it with ``await user.set_password(...)`` and test it with
-    ``await user.check_password(...)`` (scrypt, run off the event loop, compared in constant time).
+    ``password`` holds a hash, never the password: set it with ``await user.set_password(...)``, test it with
+    ``user.check_password(...)`` (a plain ``bool``, as upstream's) or, in async code, with
+    ``await user.acheck_password(...)``, which runs the deliberately slow hash off the event loop. Both compare in
+    constant time.
     """
 
     USERNAME_FIELD: ClassVar[str] = "username"
@@ -66,5 +68,13 @@ class BaseUser(Model):
         else:
             await self.update(password=hashed)
 
-    async def check_password(self, password: str) -> bool:
+    def check_password(self, password: str) -> bool:
+        """Whether ``password`` is the user's: synchronous, as upstream's (``if user.check_password(pw):``).
+
+        It blocks for the hash's tens of milliseconds; async code should ``await user.acheck_password(pw)``.
+        """
+        return verify_password_hash(password, self.password)
+
+    async def acheck_password(self, password: str) -> bool:
+        """``check_password`` run in a worker thread, so the event loop keeps serving meanwhile."""
         return await verify_password(password, self.password)

@@ -79,12 +79,12 @@ def _encode_model(model: Model) -> orjson.Fragment:
 
 
 def _encode_cursor(cursor: Cursor[Any]) -> list[Any]:
-    results = cursor._results
+    results = cursor._held()  # a prefetched cursor (what `await Model.find()` gives), as upstream encoded it
     if results is None:
-        # Reading it here would block: the encoder runs inside orjson, which cannot await.
+        # Reading a streaming cursor here would block: the encoder runs inside orjson, which cannot await.
         raise TypeError(
-            f"{cursor!r} was not read before the response was rendered: return it as the response data "
-            "(the pipeline reads it), or use `await cursor.to_list()`."
+            f"{cursor!r} streams (too many matches to prefetch) and was not read before the response was rendered: "
+            "return it as the response data (the pipeline reads it), or use `await cursor.to_list()`."
         )
     return results
 

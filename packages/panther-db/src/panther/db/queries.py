@@ -10,11 +10,11 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal, Self
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
 from panther.db.context import connection
 from panther.db.cursor import Cursor
-from panther.db.documents import load_one, resolve_references, stored_id, to_document
+from panther.db.documents import invalid, load_one, resolve_references, stored_id, to_document
 from panther.db.filters import NoMatch, merge_filter, prepare_filter
 from panther.db.layout import Layout, layout_of
 from panther.db.updates import prepare_update
@@ -52,7 +52,10 @@ class Query(BaseModel):
         if layout.references:
             # References given by id (`author=user.id`) are loaded, one query per field for all the documents.
             await resolve_references(layout, documents, connection)
-        return [cls.model_validate(document) for document in documents]
+        try:
+            return [cls.model_validate(document) for document in documents]
+        except ValidationError as exc:
+            raise invalid(cls, exc) from exc
 
     @classmethod
     async def _load_match(
@@ -103,9 +106,14 @@ class Query(BaseModel):
 
     @classmethod
     async def find(cls, _filter: Mapping[str, Any] | None = None, /, **kwargs: Any) -> Cursor[Self]:
-        """A lazy ``Cursor`` over the matches (``sort``, ``skip``, ``limit``, ``async for``, ``to_list()``)."""
+        """A ``Cursor`` over the matches: ``for``/``async for``, ``cursor[i]``, ``sort``, ``skip``, ``limit``.
+
+        Up to ``panther.db.cursor.PREFETCH_LIMIT`` matches are read now, so plain ``for`` works as upstream's did;
+        past that the cursor streams (``async for``, ``await cursor.to_list()``).
+        """
         db = connection()
-        return Cursor(cls, db, merge_filter(_filter, kwargs), cls._query(db, _filter, kwargs))
+        cursor = Cursor(cls, db, merge_filter(_filter, kwargs), cls._query(db, _filter, kwargs))
+        return await cursor.prefetch()
 
     @classmethod
     async def all(cls) -> Cursor[Self]:
@@ -163,9 +171,10 @@ class Query(BaseModel):
     @classmethod
     async def update_one(
         cls, _filter: Mapping[str, Any], _update: Mapping[str, Any] | None = None, /, **kwargs: Any
-    ) -> int:
-        """Update the first match; returns how many matched (0 or 1). Plain keys are set, ``$`` operators pass."""
-        return await cls._update_matches("update_one", _filter, {**(_update or {}), **kwargs})
+    ) -> bool:
+        """Update the first match; returns whether one matched, as upstream's. Plain keys are set, ``$`` operators
+        pass through."""
+        return await cls._update_matches("update_one", _filter, {**(_update or {}), **kwargs}) > 0
 
     @classmethod
     async def update_many(

@@ -11,9 +11,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from pydantic import BaseModel, TypeAdapter
+from pydantic import BaseModel, TypeAdapter, ValidationError
 
-from panther.db.documents import field_value, stored_id
+from panther.db.documents import field_value, invalid, stored_id
 from panther.db.engines.base import BaseDatabaseConnection, Document
 from panther.db.layout import FieldPlan, Layout
 from panther.exceptions import DatabaseError
@@ -83,7 +83,10 @@ async def prepare_update(
             result.exact = False
             continue
         adapter = _adapter(cls, key)
-        validated = adapter.validate_python(value)
+        try:
+            validated = adapter.validate_python(value)
+        except ValidationError as exc:
+            raise invalid(cls, exc, (key,)) from exc
         dumped = adapter.dump_python(validated) if plan is None else None
         to_set[key] = await field_value(connection, layout, plan, validated, dumped)
         result.values[key] = validated

@@ -3,7 +3,7 @@
 The pytest plugin (``panther.test.pytest_plugin``, loaded automatically) adds fixtures on top of them.
 """
 
-from panther.test.client import APIClient, ClientResponse, ResponseHeaders
+from panther.test.client import APIClient, ClientResponse, ResponseCookies, ResponseHeaders
 from panther.test.cookies import CookieJar
 from panther.test.lifespan import LifespanError
 from panther.test.websocket import WebsocketClient, WebsocketClosed, WebsocketConnection, WebsocketRejected
@@ -13,6 +13,7 @@ __all__ = [
     "ClientResponse",
     "CookieJar",
     "LifespanError",
+    "ResponseCookies",
     "ResponseHeaders",
     "WebsocketClient",
     "WebsocketClosed",

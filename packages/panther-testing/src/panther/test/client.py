@@ -2,7 +2,12 @@
 
 No network and no server: each request builds an ASGI ``http`` scope, feeds the body to the app and collects the
 messages it sends (a streamed response is collected to its end). The app's lifespan starts once, on the first
-request or on ``async with``, and shuts down on ``close()``. Cookies the app sets are sent back on later requests.
+request or on ``async with``, and shuts down on ``close()``.
+
+Upstream tests run unchanged: a request carries only the headers the test gives plus what HTTP needs (``host``, and
+``content-length``/``content-type`` when there is a body); response headers read with the names apps write
+(``Content-Type``); ``cookies`` is upstream's list of ``(b'Set-Cookie', ...)`` pairs. Cookies the app sets are sent
+back on later requests only with ``APIClient(app, keep_cookies=True)``.
 """
 
 from __future__ import annotations
@@ -24,22 +29,30 @@ from panther.test.encoding import FilesArg, FormArg, HeadersArg, QueryArg, encod
 from panther.test.lifespan import AnyASGIApp
 from panther.types import Message
 
-__all__ = ["APIClient", "ClientResponse", "ResponseHeaders"]
+__all__ = ["APIClient", "ClientResponse", "ResponseCookies", "ResponseHeaders"]
 
 HOST = "testserver"
-CLIENT_ADDRESS = ("127.0.0.1", 50000)
+CLIENT_ADDRESS = ("127.0.0.1", 8585)  # upstream's test client's: tests compare request.client with it
 
 #: Every client not closed yet, so the pytest plugin can close the ones a test forgot.
 open_clients: weakref.WeakSet[Any] = weakref.WeakSet()
 
 
-class ResponseHeaders(Mapping[str, str]):
-    """Case-insensitive response headers. A repeated header reads as its last value; ``getlist`` gives them all.
+def display_name(name: str) -> str:
+    """``content-type`` → ``Content-Type``: the names as apps write them (ASGI carries them lower-case)."""
+    return "-".join(part[:1].upper() + part[1:] for part in name.split("-"))
 
-    Compares equal to a plain dict whatever the case of its keys (upstream tests compare with ``"Content-Type"``).
+
+class ResponseHeaders(Mapping[str, str]):
+    """Response headers, looked up case-insensitively. A repeated header reads as its last value; ``getlist`` gives
+    them all.
+
+    The names read back as apps write them (``list(headers) == ['Content-Type', 'Content-Length']``, as upstream's
+    client gave them), and compare equal to a plain dict whatever the case of its keys.
     """
 
     def __init__(self, raw: list[tuple[bytes, bytes]]) -> None:
+        #: ``(name, value)`` as sent: names lower-case, as ASGI requires.
         self.raw = [(name.decode("latin-1").lower(), value.decode("latin-1")) for name, value in raw]
         self._last = dict(self.raw)
 
@@ -47,7 +60,7 @@ class ResponseHeaders(Mapping[str, str]):
         return self._last[name.lower()]
 
     def __iter__(self) -> Iterator[str]:
-        return iter(self._last)
+        return (display_name(name) for name in self._last)
 
     def __len__(self) -> int:
         return len(self._last)
@@ -70,6 +83,35 @@ class ResponseHeaders(Mapping[str, str]):
         return f"ResponseHeaders({self.raw!r})"
 
 
+class ResponseCookies(list[tuple[bytes, bytes]]):
+    """The cookies a response sets, in upstream's shape: ``[(b'Set-Cookie', b'a=1; Path=/; SameSite=lax'), ...]``.
+
+    By name too: ``cookies['a']``, ``cookies.get('a')`` and ``'a' in cookies`` read the value a cookie is set to (a
+    deleted cookie has the value it was deleted with, often ``""``), and ``cookies == {'a': '1'}`` compares those.
+    """
+
+    def __init__(self, headers: list[str]) -> None:
+        super().__init__((b"Set-Cookie", header.encode("latin-1")) for header in headers)
+        parsed = (parse_set_cookie(header) for header in headers)
+        self.values: dict[str, str] = {cookie.name: cookie.unquoted for cookie in parsed if cookie is not None}
+
+    def __getitem__(self, key: Any) -> Any:
+        if isinstance(key, str):
+            return self.values[key]
+        return super().__getitem__(key)
+
+    def get(self, name: str, default: str | None = None) -> str | None:
+        return self.values.get(name, default)
+
+    def __contains__(self, item: object) -> bool:
+        return item in self.values if isinstance(item, str) else super().__contains__(item)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Mapping):
+            return self.values == dict(other)
+        return super().__eq__(other)
+
+
 class ClientResponse:
     """What the app answered: ``status_code``, ``headers``, ``body`` (bytes), ``data`` (parsed) and ``cookies``."""
 
@@ -77,12 +119,8 @@ class ClientResponse:
         self.status_code = status_code
         self.headers = headers
         self.body = body
-        #: The cookies this response sets, by name (a deleted cookie has the value it was deleted with, often "").
-        self.cookies: dict[str, str] = {}
-        for header in headers.getlist("set-cookie"):
-            cookie = parse_set_cookie(header)
-            if cookie is not None:
-                self.cookies[cookie.name] = cookie.unquoted
+        #: The cookies this response sets (see ``ResponseCookies``).
+        self.cookies = ResponseCookies(headers.getlist("set-cookie"))
 
     @property
     def content_type(self) -> str:
@@ -90,14 +128,20 @@ class ClientResponse:
 
     @cached_property
     def data(self) -> Any:
-        """The body parsed by content type: JSON → Python objects (``None`` when empty), ``text/*`` → str,
-        anything else → bytes."""
+        """The body parsed by content type, as upstream's client did: JSON → Python objects (``None`` when empty),
+        HTML and plain text → str, a ``StreamingResponse``'s stream (``application/octet-stream`` without
+        ``Content-Length``) → str when it is UTF-8; anything else → bytes (``text`` decodes any body)."""
         mime = self.content_type.partition(";")[0]
         mime = mime.strip().lower()
         if mime == "application/json" or mime.endswith("+json"):
             return orjson.loads(self.body) if self.body else None
-        if mime.startswith("text/"):
+        if mime in ("text/html", "text/plain"):
             return self.text
+        if mime == "application/octet-stream" and "content-length" not in self.headers:
+            try:
+                return self.body.decode("utf-8")
+            except UnicodeDecodeError:
+                return self.body  # binary content: text would be a lie
         return self.body
 
     @property
@@ -187,7 +231,9 @@ class AppClient:
 class APIClient(AppClient):
     """An HTTP client for an ASGI app (usually a ``Panther``), run in the test's event loop.
 
-    ``headers`` are sent with every request, ``cookies`` seed the cookie jar (``client.cookies``), and
+    ``headers`` are sent with every request; ``cookies`` seed the cookie jar (``client.cookies``), whose cookies are
+    sent with every request they match; with ``keep_cookies=True`` the cookies responses set are stored in it too, as
+    a browser would (upstream's client kept none, so by default a test's requests carry only what it gives them).
     ``lifespan=False`` skips the lifespan startup/shutdown. Use ``async with APIClient(app) as client:`` or call
     ``await client.close()`` at the end, so the app shuts down.
     """
@@ -198,11 +244,13 @@ class APIClient(AppClient):
         *,
         headers: HeadersArg | None = None,
         cookies: Mapping[str, str] | None = None,
+        keep_cookies: bool = False,
         lifespan: bool = True,
     ) -> None:
         self.headers = encode_headers(headers)
         self.cookies = CookieJar()
         self.cookies.update(cookies or {})
+        self.keep_cookies = keep_cookies
         super().__init__(app, lifespan)
 
     # --- Requests -----------------------------------------------------------------------------------------------
@@ -234,8 +282,9 @@ class APIClient(AppClient):
         if body_type is None and method in ("POST", "PUT", "PATCH"):
             body_type = "application/json"
 
+        # Only what HTTP needs besides the test's own headers (upstream tests compare request.headers exactly).
         request_headers = [(b"host", HOST.encode())]
-        if body or method in ("POST", "PUT", "PATCH"):
+        if body:
             request_headers.append((b"content-length", str(len(body)).encode()))
         if body_type is not None:
             request_headers.append((b"content-type", body_type.encode("latin-1")))
@@ -262,7 +311,8 @@ class APIClient(AppClient):
             "state": dict(self._lifespan.state) if self._lifespan is not None else {},
         }
         response = await _exchange(self.app, scope, body)
-        self.cookies.store(response.headers.getlist("set-cookie"), scope["path"])
+        if self.keep_cookies:
+            self.cookies.store(response.headers.getlist("set-cookie"), scope["path"])
         return response
 
     async def get(

@@ -3,7 +3,8 @@
 Each connection runs the app as a background task fed through queues. ``async with client.connect("/ws") as ws``
 gives a connection to ``send``/``receive`` on; leaving the block disconnects and waits for the app, so an error
 inside the app fails the test. ``await client.connect("/ws")`` is upstream Panther's form: it runs the connection
-until the app closes it or goes quiet and returns the ASGI messages the app sent.
+until the app closes it or goes quiet and returns the ASGI messages the app sent. Upstream's synchronous form works
+in plain (non-async) tests too: ``responses = client.connect("/ws"); responses[0]["type"]``.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import base64
 import contextlib
 import os
 from collections import deque
-from collections.abc import Generator, Mapping
+from collections.abc import Generator, Iterator, Mapping
 from types import TracebackType
 from typing import Any, Self
 from urllib.parse import unquote
@@ -55,7 +56,12 @@ class WebsocketClosed(Exception):
 
 
 class WebsocketConnection:
-    """One connection to the app: an async context manager, or awaitable for the messages the app sent."""
+    """One connection to the app: an async context manager, or awaitable for the messages the app sent.
+
+    Outside an event loop (a plain test, as upstream's tests were) it also reads as the list of those messages:
+    indexing, iterating, ``len()`` or ``==`` run the connection to its end first, without the lifespan, as upstream's
+    client did. Inside async code that raises ``TypeError`` (it would block the loop): ``await`` it instead.
+    """
 
     def __init__(self, client: WebsocketClient, scope: dict[str, Any]) -> None:
         self.client = client
@@ -96,10 +102,11 @@ class WebsocketConnection:
 
     # --- Opening and closing ----------------------------------------------------------------------------------
 
-    async def _start(self) -> None:
+    async def _start(self, lifespan_startup: bool = True) -> None:
         if self._task is not None:
             raise RuntimeError("This connection was already opened; call client.connect(...) again.")
-        await self.client.startup()
+        if lifespan_startup:
+            await self.client.startup()
         lifespan = self.client._lifespan
         self.scope["state"] = dict(lifespan.state) if lifespan is not None else {}
         self._task = asyncio.create_task(self._run())
@@ -137,10 +144,10 @@ class WebsocketConnection:
     def __await__(self) -> Generator[Any, None, list[Message]]:
         return self.collect().__await__()
 
-    async def collect(self, idle_timeout: float = IDLE_TIMEOUT) -> list[Message]:
+    async def collect(self, idle_timeout: float = IDLE_TIMEOUT, *, lifespan_startup: bool = True) -> list[Message]:
         """Connect, take what the app sends until it closes, returns or sends nothing for ``idle_timeout``
         seconds, then disconnect; return every ASGI message the app sent (upstream's ``connect`` result)."""
-        await self._start()
+        await self._start(lifespan_startup)
         while self.close_code is None:
             try:
                 async with asyncio.timeout(idle_timeout):
@@ -153,6 +160,34 @@ class WebsocketConnection:
                 self._record_close(message)
         await self.close()
         return self.messages
+
+    def _collected(self) -> list[Message]:
+        if self._task is not None:
+            return self.messages
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            return asyncio.run(self.collect(lifespan_startup=False))
+        raise TypeError(
+            "a connection is read synchronously only outside async code (upstream's plain tests); here use "
+            "`messages = await client.connect(...)` or `async with client.connect(...) as ws:`"
+        )
+
+    def __getitem__(self, index: Any) -> Any:
+        return self._collected()[index]
+
+    def __iter__(self) -> Iterator[Message]:
+        return iter(self._collected())
+
+    def __len__(self) -> int:
+        return len(self._collected())
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, list):
+            return self._collected() == other
+        return other is self
+
+    __hash__ = object.__hash__  # kept in the client's set of open connections
 
     async def close(self, code: int = 1000, reason: str = "") -> None:
         """Disconnect and wait for the app to return (cancelled after ``CLOSE_TIMEOUT`` seconds); its errors

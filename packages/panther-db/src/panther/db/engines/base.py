@@ -17,6 +17,7 @@ from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Self
 
+from panther.db.ordering import sort_documents
 from panther.exceptions import DatabaseError
 
 if TYPE_CHECKING:
@@ -25,6 +26,9 @@ if TYPE_CHECKING:
 Document = dict[str, Any]
 Filter = dict[str, Any]
 Sort = list[tuple[str, int]]
+
+#: The default of ``DATABASE['prefetch']``: the most matches ``await Model.find()`` reads ahead (see ``Cursor``).
+PREFETCH_LIMIT = 10_000
 
 
 class BaseDatabaseConnection(ABC):
@@ -40,6 +44,8 @@ class BaseDatabaseConnection(ABC):
 
     #: Where ``File`` fields are saved (``BASE_DIR / MEDIA_DIR``); set by the db plugin.
     media_root: Path = Path("media")
+    #: How many matches ``await Model.find()`` reads ahead for synchronous use (``DATABASE['prefetch']``; 0: none).
+    prefetch_limit: int = PREFETCH_LIMIT
 
     @classmethod
     def from_config(cls, options: Mapping[str, Any], config: Config) -> Self:
@@ -99,6 +105,14 @@ class BaseDatabaseConnection(ABC):
 
     @abstractmethod
     async def count(self, collection: str, filter: Filter) -> int: ...
+
+    def sort_documents(self, documents: list[Document], sort: Sort) -> None:
+        """Sort ``documents`` in place, in the order ``find(sort=sort)`` would give them.
+
+        Cursors use it to sort results they already hold. The default is MongoDB's order of values
+        (``panther.db.ordering``); an engine that orders differently overrides it.
+        """
+        sort_documents(documents, sort)
 
     async def aggregate(self, collection: str, pipeline: Sequence[Mapping[str, Any]]) -> list[Document]:
         raise DatabaseError(f"{self.name} does not support aggregate(); use MongoDB for aggregation pipelines.")

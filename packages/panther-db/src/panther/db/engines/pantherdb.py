@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Self
 
 from panther.db.engines.base import BaseDatabaseConnection, Document, Filter, Sort
 from panther.db.pantherdb import PantherDB
+from panther.db.pantherdb.query import sort_documents
 from panther.exceptions import DatabaseError, PantherError
 
 if TYPE_CHECKING:
@@ -108,6 +109,9 @@ class PantherDBConnection(BaseDatabaseConnection):
 
     async def count(self, collection: str, filter: Filter) -> int:
         return await self._db.count(collection, filter)
+
+    def sort_documents(self, documents: list[Document], sort: Sort) -> None:
+        sort_documents(documents, sort)  # the order the engine's own find(sort=...) gives
 
     async def insert_one(self, collection: str, document: Document) -> str:
         return (await self._db.insert_one(collection, document))["_id"]
