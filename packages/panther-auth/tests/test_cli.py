@@ -14,10 +14,10 @@ import pytest
 
 pytest.importorskip("panther.db", reason="createuser needs panther-db's USER_MODEL")
 
-from panther import Panther  # noqa: E402
-from panther.db.context import DB  # noqa: E402
-from panther.db.models import BaseUser  # noqa: E402
-from panther.db.passwords import verify_password  # noqa: E402
+from panther import Panther
+from panther.db.context import DB
+from panther.db.models import BaseUser
+from panther.db.passwords import verify_password
 
 pytestmark = pytest.mark.slow
 

@@ -139,7 +139,8 @@ class TestUpstreamShapes:
         assert (app.config.JWT_CONFIG.key, app.config.JWT_CONFIG.refresh_life_time) == ("k" * 40, 120)
 
     def test_authentication_dotted_path_is_resolved(self):
-        app = build({"SECRET_KEY": SECRET, "AUTHENTICATION": "panther.authentications.JWTAuthentication"})
+        configs = {"SECRET_KEY": SECRET, "JWT_CONFIG": {"user_loader": load_user}}
+        app = build({**configs, "AUTHENTICATION": "panther.authentications.JWTAuthentication"})
         assert app.config.AUTHENTICATION is JWTAuthentication
 
 

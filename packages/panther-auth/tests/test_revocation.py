@@ -113,5 +113,7 @@ class TestRedis:
 
 
 def test_the_app_chooses_redis_when_configured(redis_settings):
-    assert isinstance(Panther(__name__, configs={"REDIS": redis_settings}, urls={}).stash[AUTH].revocations, RedisRevocations)
+    assert isinstance(
+        Panther(__name__, configs={"REDIS": redis_settings}, urls={}).stash[AUTH].revocations, RedisRevocations
+    )
     assert isinstance(Panther(__name__, configs={}, urls={}).stash[AUTH].revocations, MemoryRevocations)

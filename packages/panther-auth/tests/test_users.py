@@ -12,16 +12,16 @@ import pytest
 
 pytest.importorskip("panther.db", reason="panther-db is not installed (users come from USER_MODEL with it)")
 
-from panther import Panther  # noqa: E402
-from panther.app import API  # noqa: E402
-from panther.authentications import JWTAuthentication  # noqa: E402
-from panther.db.context import DB  # noqa: E402
-from panther.db.models import BaseUser  # noqa: E402
-from panther.db.passwords import verify_password  # noqa: E402
-from panther.exceptions import AuthenticationAPIError, PantherError  # noqa: E402
-from panther.permissions import IsAuthenticated  # noqa: E402
-from panther.request import Request  # noqa: E402
-from panther.test import APIClient  # noqa: E402
+from panther import Panther
+from panther.app import API
+from panther.authentications import JWTAuthentication
+from panther.db.context import DB
+from panther.db.models import BaseUser
+from panther.db.passwords import verify_password
+from panther.exceptions import AuthenticationAPIError, PantherError
+from panther.permissions import IsAuthenticated
+from panther.request import Request
+from panther.test import APIClient
 
 
 class Member(BaseUser):

@@ -19,13 +19,13 @@ from panther.authentications.state import AUTH
 from panther.base_request import BaseRequest
 from panther.building import resolve_authentication
 from panther.exceptions import APIError, AuthorizationAPIError
+from panther.permissions import IsAuthenticated
 from panther.pipeline import per_request_callable
 from panther.plan import EndpointPlan
 from panther.plugins import hookimpl
 from panther.routings import Route
 from panther.test import WebsocketClient
 from panther.test.websocket import WebsocketRejected
-from panther.permissions import IsAuthenticated
 
 
 class Socket:

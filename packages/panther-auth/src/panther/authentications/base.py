@@ -41,5 +41,6 @@ class BaseAuthentication:
 def challenge(scheme: str, message: str | Exception) -> str:
     """A ``WWW-Authenticate`` value for a refused credential (RFC 6750 §3): ``Bearer error="invalid_token", ...``."""
     # A quoted-string may not contain '"' or '\', and a header value no control characters.
-    description = "".join(c for c in str(message) if c.isascii() and c.isprintable() and c not in '"\\')[:_MAX_DESCRIPTION]
+    allowed = (c for c in str(message) if c.isascii() and c.isprintable() and c not in '"\\')
+    description = "".join(allowed)[:_MAX_DESCRIPTION]
     return f'{scheme} error="invalid_token", error_description="{description}"'

@@ -42,7 +42,7 @@ def createuser_command(argv: list[str]) -> int:
         print(USAGE, file=sys.stderr if len(argv) != 1 else sys.stdout)
         return 0 if argv and argv[0] in ("-h", "--help") else 2
     app = load_app(argv[0])
-    model = app.config.USER_MODEL
+    model: Any = app.config.USER_MODEL
     if not (isinstance(model, type) and hasattr(model, "set_password") and hasattr(model, "insert_one")):
         raise PantherError(
             "createuser needs the app's USER_MODEL, a panther.db.models.BaseUser: install panther-db "
@@ -57,7 +57,7 @@ def createuser_command(argv: list[str]) -> int:
     except KeyboardInterrupt:
         print("\nInterrupted; nothing was created.", file=sys.stderr)
         return 130
-    username_field = model.USERNAME_FIELD
+    username_field = getattr(model, "USERNAME_FIELD", "username")
     print(f"{model.__name__}({username_field}={getattr(user, username_field)}) Created Successfully.")
     return 0
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import inspect
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from datetime import timedelta
@@ -59,7 +60,8 @@ class JWTConfig:
             object.__setattr__(self, "refresh_life_time", self.life_time * 2)
 
     def __repr__(self) -> str:  # never print the key
-        return f"JWTConfig(algorithm={self.algorithm!r}, life_time={self.life_time}, refresh_life_time={self.refresh_life_time})"
+        lifetimes = f"life_time={self.life_time}, refresh_life_time={self.refresh_life_time}"
+        return f"JWTConfig(algorithm={self.algorithm!r}, {lifetimes})"
 
     @property
     def symmetric(self) -> bool:
@@ -119,7 +121,9 @@ def _algorithm(value: Any) -> str:
     if value in supported:
         return str(value)
     if value in jwt.algorithms.requires_cryptography:
-        raise PantherError(f"JWT_CONFIG['algorithm'] {value!r} needs `cryptography`: pip install 'panther-auth[crypto]'.")
+        raise PantherError(
+            f"JWT_CONFIG['algorithm'] {value!r} needs `cryptography`: pip install 'panther-auth[crypto]'."
+        )
     raise PantherError(f"JWT_CONFIG['algorithm'] must be one of {', '.join(supported)}; got {value!r}.")
 
 
@@ -180,10 +184,8 @@ def _user_loader(value: Any) -> Callable[[Any], Any] | None:
         return None
     if isinstance(value, str):
         value = import_object(value, "JWT_CONFIG['user_loader']")
-    import inspect
-
     if not inspect.iscoroutinefunction(value):
         raise PantherError(
             "JWT_CONFIG['user_loader'] must be an async function `async def load_user(user_id) -> user | None`."
         )
-    return value  # type: ignore[no-any-return]
+    return value

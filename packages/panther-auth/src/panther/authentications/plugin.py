@@ -49,9 +49,9 @@ def panther_configure(app: Panther, config: Config) -> None:
     state = AuthState(config=jwt_config, revocations=revocations, user_loader=_user_loader(jwt_config, config))
     app.stash[AUTH] = state
     if jwt_config is not None:
-        config.JWT_CONFIG = jwt_config  # upstream code reads `config.JWT_CONFIG.key`, `.life_time`, ...
+        config["JWT_CONFIG"] = jwt_config  # upstream code reads `config.JWT_CONFIG.key`, `.life_time`, ...
     # Resolved once, so `BaseUser.login()` (which calls `AUTHENTICATION.login`) gets a class, as upstream did.
-    config.AUTHENTICATION = load_auth_setting(config.AUTHENTICATION, "AUTHENTICATION")
+    config["AUTHENTICATION"] = load_auth_setting(config.AUTHENTICATION, "AUTHENTICATION")
     for setting in ("AUTHENTICATION", "WS_AUTHENTICATION"):
         auth = load_auth_setting(config[setting], setting)
         if _is_jwt(auth):
@@ -109,14 +109,15 @@ def _check_usable(state: AuthState, cls: type[JWTAuthentication], where: str) ->
     """A JWT class needs a key and a way to load users: fail when the app is built, not at the first request."""
     if state.tokens is None:
         raise PantherError(f"{where} uses {cls.__name__}. {NO_KEY}")
-    loads_users_itself = cls.model is not None or cls.get_user.__func__ is not JWTAuthentication.get_user.__func__
+    own_get_user = getattr(cls.get_user, "__func__", None) is not getattr(JWTAuthentication.get_user, "__func__", None)
+    loads_users_itself = cls.model is not None or own_get_user
     if state.user_loader is None and not loads_users_itself:
         raise PantherError(f"{where} uses {cls.__name__}. {NO_USERS}")
 
 
 def _user_loader(jwt_config: Any, config: Config) -> UserLoader | None:
     if jwt_config is not None and jwt_config.user_loader is not None:
-        return jwt_config.user_loader  # type: ignore[no-any-return]
+        return jwt_config.user_loader
     model = config.USER_MODEL
     if model is None or isinstance(model, str) or not hasattr(model, "find_one"):
         return None

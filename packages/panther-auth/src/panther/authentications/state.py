@@ -21,9 +21,7 @@ __all__ = ["AUTH", "AuthState", "auth_state"]
 
 UserLoader = Callable[[Any], Awaitable[Any]]
 
-NO_KEY = (
-    "JWT authentication needs a key: set SECRET_KEY (the JWT key is derived from it) or JWT_CONFIG['key']."
-)
+NO_KEY = "JWT authentication needs a key: set SECRET_KEY (the JWT key is derived from it) or JWT_CONFIG['key']."
 NO_USERS = (
     "JWT authentication needs to load users: install panther-db (users are USER_MODEL, `pip install "
     "'panther-auth[db]'`), or set JWT_CONFIG['user_loader'] to `async def load_user(user_id) -> user | None`."

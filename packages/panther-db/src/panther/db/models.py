@@ -75,11 +75,11 @@ class BaseUser(Model):
         """Stamp ``last_login`` and return ``{"access_token", "refresh_token"}`` (``AUTHENTICATION.login``)."""
         authentication = _authentication("login")
         await self.update(last_login=timezone_now())
-        return await authentication.login(user=self)  # type: ignore[no-any-return]
+        return await authentication.login(user=self)
 
     async def refresh_tokens(self) -> dict[str, str]:
         """A new pair of tokens for the refresh token this user was authenticated with (``AUTHENTICATION.refresh``)."""
-        return await _authentication("refresh").refresh(user=self)  # type: ignore[no-any-return]
+        return await _authentication("refresh").refresh(user=self)
 
     async def logout(self) -> Any:
         """Revoke the tokens this user was authenticated with (``AUTHENTICATION.logout``)."""
