@@ -66,7 +66,7 @@ class JWTAuthentication(BaseAuthentication):
     @classmethod
     def get_authorization_header(cls, request: Any) -> Any:
         """The ``Authorization`` header split in parts; ``None`` when there is none (anonymous)."""
-        value = request.headers.authorization
+        value = _authorization(request)
         return None if value is None else value.split()
 
     @classmethod
@@ -230,6 +230,19 @@ class CookieJWTAuthentication(JWTAuthentication):
     @classmethod
     def get_token(cls, auth_header: Any) -> str:
         return str(auth_header)
+
+
+def _authorization(request: Any) -> str | None:
+    """The ``Authorization`` header (the last one if repeated), read from the ASGI scope: building
+    ``request.headers`` would decode every header of the request for this one."""
+    scope = getattr(request, "scope", None)
+    if scope is None:
+        return request.headers.authorization  # type: ignore[no-any-return]
+    value = None
+    for name, raw in scope.get("headers") or ():
+        if name == b"authorization":  # ASGI servers give header names lowercased
+            value = raw
+    return None if value is None else value.decode("latin-1")
 
 
 def _user_id(user: Any) -> Any:

@@ -9,6 +9,12 @@ entry lives exactly as long as the longest-lived token of the pair.
 Verification accepts only the configured algorithm (so ``alg: none`` and HS/RS confusion fail), requires every
 claim above (a token without ``exp`` never lives forever) and turns each PyJWT error into a short message that
 names the cause without repeating the token or the key.
+
+A client sends the same access token with every request until it expires, and verifying it is most of what
+authentication costs (PyJWT checks the encoding character by character, prepares the key, parses JSON three
+times). So each app remembers the claims of the last ``VERIFIED_CACHE_SIZE`` tokens it verified: the same token
+string again (signed, so it cannot differ by a byte) only has its expiry checked, exactly as PyJWT would. Only
+verified tokens are remembered, expired ones are forgotten, and revocation is checked on every request anyway.
 """
 
 from __future__ import annotations
@@ -27,6 +33,8 @@ __all__ = ["MAX_TOKEN_LENGTH", "TokenError", "Tokens", "session_of"]
 TokenType = Literal["access", "refresh"]
 #: Longer "tokens" are refused before any decoding (a cookie is at most 4 KiB; ours are ~300 bytes).
 MAX_TOKEN_LENGTH = 8192
+#: How many verified tokens each app remembers (about 1 KiB each).
+VERIFIED_CACHE_SIZE = 1024
 REQUIRED_CLAIMS = ("exp", "iat", "jti", "user_id", "token_type")
 
 # Most specific first: several PyJWT errors subclass others (ExpiredSignatureError is an InvalidTokenError...).
@@ -63,6 +71,9 @@ class Tokens:
             self._decode_options["issuer"] = config.issuer
         if config.leeway:
             self._decode_options["leeway"] = config.leeway
+        self._leeway = config.leeway
+        self._verified: dict[str, dict[str, Any]] = {}
+        self.cache_size = VERIFIED_CACHE_SIZE
 
     # --- Issuing ------------------------------------------------------------------------------------------------
 
@@ -114,16 +125,26 @@ class Tokens:
 
     def decode(self, token: str) -> dict[str, Any]:
         """The verified claims of ``token``; raises ``TokenError`` saying why it is refused."""
+        verified = self._verified.get(token)
+        if verified is not None:
+            if verified["exp"] > time.time() - self._leeway:  # PyJWT's own expiry rule
+                return dict(verified)  # a copy: callers may change theirs
+            del self._verified[token]  # expired: PyJWT says so below
         if not token:
             raise TokenError("Token is empty")
         if len(token) > MAX_TOKEN_LENGTH:
             raise TokenError("Token is too long")
         try:
-            return self._jwt.decode(token, self._verify_key, algorithms=self._algorithms, **self._decode_options)
+            claims = self._jwt.decode(token, self._verify_key, algorithms=self._algorithms, **self._decode_options)
         except jwt.MissingRequiredClaimError as exc:
             raise TokenError(f"Token has no `{exc.claim}` claim") from None
         except jwt.PyJWTError as exc:
             raise TokenError(_message(exc)) from None
+        if self.cache_size:
+            if len(self._verified) >= self.cache_size:
+                del self._verified[next(iter(self._verified))]  # the oldest
+            self._verified[token] = claims
+        return dict(claims)
 
 
 def session_of(claims: Mapping[str, Any]) -> tuple[str, float]:
