@@ -204,6 +204,13 @@ class TestToken:
             other_issuer = tokens.encode({**tokens.claims("1", "access"), "iss": "https://evil.example"})
             await assert_refused(await client.get("/me/", headers=bearer(other_issuer)), "Token issuer is not accepted")
 
+    async def test_not_valid_yet(self, auth_app):
+        app = auth_app()
+        tokens = app.stash[AUTH].jwt()
+        token = tokens.encode({**tokens.claims("1", "access"), "nbf": int(time.time()) + 600})
+        async with APIClient(app) as client:
+            await assert_refused(await client.get("/me/", headers=bearer(token)), "Token is not valid yet")
+
     async def test_leeway(self, auth_app):
         app = auth_app(JWT_CONFIG={"leeway": 30, "life_time": 60})
         tokens = app.stash[AUTH].jwt()

@@ -117,3 +117,16 @@ def test_the_app_chooses_redis_when_configured(redis_settings):
         Panther(__name__, configs={"REDIS": redis_settings}, urls={}).stash[AUTH].revocations, RedisRevocations
     )
     assert isinstance(Panther(__name__, configs={}, urls={}).stash[AUTH].revocations, MemoryRevocations)
+
+
+async def test_unreachable_redis_fails_closed_with_a_503(caplog):
+    from panther.redis_client import create_client
+
+    client = create_client({"host": "127.0.0.1", "port": 1, "socket_connect_timeout": 0.2})
+    store = RedisRevocations(client)
+    for operation in (store.is_revoked("s"), store.revoke("s", until=time.time() + 60)):
+        with pytest.raises(RevocationUnavailable) as refused:
+            await operation
+        assert refused.value.status_code == 503
+    assert "Token revocation store (Redis) is unavailable" in caplog.text
+    await client.aclose()

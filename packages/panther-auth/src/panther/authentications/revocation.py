@@ -99,20 +99,38 @@ class MemoryRevocations:
 
 class RedisRevocations:
     """Revocations in the app's Redis (``app.redis``): one key per session with the session's remaining life as
-    its TTL, set with ``NX`` so that only the first revocation of a session counts."""
+    its TTL, set with ``NX`` so that only the first revocation of a session counts.
+
+    When Redis cannot be reached, requests with a token fail closed with a 503 (a token is never taken as not
+    revoked because the store did not answer), and the error is logged.
+    """
 
     shared = True
 
     def __init__(self, client: Any, prefix: str = REDIS_PREFIX, clock: Callable[[], float] = time.time) -> None:
+        from redis.exceptions import RedisError
+
         self.client = client
         self.prefix = prefix
         self._clock = clock
+        self._errors: type[Exception] = RedisError
 
     async def revoke(self, key: str, until: float) -> bool:
         ttl_ms = math.ceil((until - self._clock()) * 1000)
         if ttl_ms <= 0:
             return True
-        return bool(await self.client.set(self.prefix + key, b"1", px=ttl_ms, nx=True))
+        try:
+            return bool(await self.client.set(self.prefix + key, b"1", px=ttl_ms, nx=True))
+        except self._errors as exc:
+            raise self._unavailable(exc) from None
 
     async def is_revoked(self, key: str) -> bool:
-        return bool(await self.client.exists(self.prefix + key))
+        try:
+            return bool(await self.client.exists(self.prefix + key))
+        except self._errors as exc:
+            raise self._unavailable(exc) from None
+
+    @staticmethod
+    def _unavailable(exc: Exception) -> RevocationUnavailable:
+        logger.error("Token revocation store (Redis) is unavailable: %s: %s", type(exc).__name__, exc)
+        return RevocationUnavailable(detail="Authentication is unavailable, try again later")
