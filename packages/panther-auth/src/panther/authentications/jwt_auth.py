@@ -57,7 +57,12 @@ class JWTAuthentication(BaseAuthentication):
             )
         if await state.revocations.is_revoked(session_of(payload)[0]):
             raise self.exception("Token revoked")
-        user = await self.get_user(payload)
+        if self.model is None and getattr(type(self).get_user, "__func__", None) is _DEFAULT_GET_USER:
+            user = await state.loader()(payload["user_id"])  # what `get_user` does, with this app's loader
+            if user is None:
+                raise self.exception("User not found")
+        else:
+            user = await self.get_user(payload)
         _attach(user, "_auth_token", token)
         return user
 
@@ -180,6 +185,9 @@ class JWTAuthentication(BaseAuthentication):
         return await state.revocations.revoke(key, until + state.jwt().config.leeway)
 
 
+_DEFAULT_GET_USER = getattr(JWTAuthentication.get_user, "__func__", None)
+
+
 class QueryParamJWTAuthentication(JWTAuthentication):
     """``?authorization=<jwt>`` (no keyword): for WebSockets, whose browser API cannot send headers.
 
@@ -237,7 +245,7 @@ def _authorization(request: Any) -> str | None:
     ``request.headers`` would decode every header of the request for this one."""
     scope = getattr(request, "scope", None)
     if scope is None:
-        return request.headers.authorization  # type: ignore[no-any-return]
+        return request.headers.authorization
     value = None
     for name, raw in scope.get("headers") or ():
         if name == b"authorization":  # ASGI servers give header names lowercased
