@@ -1,6 +1,6 @@
 """What JWT authentication adds per request: Panther vs FastAPI's JWT tutorial vs a Starlette AuthenticationBackend.
 
-    python bench/auth/run.py              # 15 interleaved repeats over 3 processes; writes bench/results/auth.md
+    python bench/auth/run.py              # 60 interleaved repeats over 3 processes; writes bench/results/auth.md
     python bench/auth/run.py --smoke      # tiny: proves it runs, writes nothing unless --output is given
 
 The first run creates ``bench/.venvs/auth`` (gitignored) with FastAPI, Starlette, PyJWT and this project's
@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import shutil
 import statistics
@@ -54,9 +55,9 @@ MICRO = (
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--repeats", type=int, default=5, help="repeats per process (default 5)")
+    parser.add_argument("--repeats", type=int, default=20, help="repeats per process (default 20)")
     parser.add_argument("--processes", type=int, default=3, help="successive worker processes (default 3)")
-    parser.add_argument("--target", type=float, default=0.2, help="seconds per repeat (default 0.2)")
+    parser.add_argument("--target", type=float, default=0.05, help="seconds per repeat (default 0.05)")
     parser.add_argument("--smoke", action="store_true", help="1 process, 2 repeats of 10 ms")
     parser.add_argument("--output", type=Path, help="where to write the Markdown (default: bench/results/auth.md)")
     parser.add_argument("--rebuild", action="store_true", help="recreate the virtualenv")
@@ -70,6 +71,7 @@ def main() -> None:
         env = prepare(SPEC, snapshot(ROOT, set(SPEC.local_packages), Path(copy)), BENCH / ".venvs", args.rebuild)
     versions = _versions(env.python)
     started = time.time()
+    load = os.getloadavg()[0]
     runs = []
     for process in range(args.processes):
         print(f"worker process {process + 1}/{args.processes} ...", flush=True)
@@ -78,7 +80,7 @@ def main() -> None:
     for run in runs:
         for key, values in run["samples"].items():
             samples.setdefault(key, []).extend(values)
-    report = render(samples, versions, args, time.time() - started)
+    report = render(samples, versions, args, time.time() - started, load)
     print(report)
     if output is not None:
         output.parent.mkdir(parents=True, exist_ok=True)
@@ -107,7 +109,7 @@ def _versions(python: Path) -> dict[str, str]:
     return json.loads(result.stdout)  # type: ignore[no-any-return]
 
 
-def render(samples: dict[str, list[float]], versions: dict[str, str], args: Any, seconds: float) -> str:
+def render(samples: dict[str, list[float]], versions: dict[str, str], args: Any, seconds: float, load: float) -> str:
     median = {key: statistics.median(values) for key, values in samples.items()}
 
     def spread(key: str) -> float:
@@ -127,8 +129,9 @@ def render(samples: dict[str, list[float]], versions: dict[str, str], args: Any,
         "[`measure.py`](../auth/measure.py).",
         "",
         f"- Date: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; commit `{_commit()}`",
-        f"- Machine: {platform.processor() or platform.machine()}, Linux {platform.release()}, "
-        f"Python {platform.python_version()}",
+        f"- Machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, Linux "
+        f"{platform.release()}, Python {platform.python_version()}; load average {load:.1f} when the run started "
+        "(other work on the machine inflates the medians; the best repeats are closer to the CPU cost)",
         f"- Versions: {', '.join(f'{name} {version}' for name, version in versions.items())}",
         f"- {args.processes} worker process(es) x {args.repeats} interleaved repeats of ~{args.target:g} s per "
         f"app (in-process ASGI calls, uvloop); median shown, ± is half the interquartile range; "
