@@ -17,7 +17,7 @@ EXPECTED = {
     "panther-core": None,  # the core ships panther/__init__.py and its modules
     "panther-db": {"db", "serializer", "generics", "pagination"},
     "panther-ws": {"websocket"},
-    "panther-auth": {"authentications"},
+    "panther-auth": {"authentications", "permissions"},
     "panther-cache": {"throttling", "caching"},
     "panther-tasks": {"background_tasks"},
     "panther-testing": {"test"},

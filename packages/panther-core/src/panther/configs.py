@@ -176,3 +176,16 @@ class _CurrentConfig:
 _EMPTY = Config()  # read-only: `_CurrentConfig.__setattr__` never writes into it
 
 config: Any = _CurrentConfig()
+
+
+def __getattr__(name: str) -> Any:
+    # Upstream's import path for the JWT settings, which belong to panther-auth (panther.authentications).
+    if name == "JWTConfig":
+        try:
+            from panther.authentications.config import JWTConfig
+        except ImportError:
+            raise AttributeError(
+                "panther.configs.JWTConfig comes with the auth plugin: install `panther-auth`."
+            ) from None
+        return JWTConfig
+    raise AttributeError(f"module 'panther.configs' has no attribute {name!r}")

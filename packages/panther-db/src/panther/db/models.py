@@ -78,3 +78,36 @@ class BaseUser(Model):
     async def acheck_password(self, password: str) -> bool:
         """``check_password`` run in a worker thread, so the event loop keeps serving meanwhile."""
         return await verify_password(password, self.password)
+
+    # Tokens, as upstream: the app's AUTHENTICATION class issues and revokes them (panther-auth's JWT classes).
+
+    async def login(self) -> dict[str, str]:
+        """Stamp ``last_login`` and return ``{"access_token", "refresh_token"}`` (``AUTHENTICATION.login``)."""
+        authentication = _authentication("login")
+        await self.update(last_login=timezone_now())
+        return await authentication.login(user=self)
+
+    async def refresh_tokens(self) -> dict[str, str]:
+        """A new pair of tokens for the refresh token this user was authenticated with (``AUTHENTICATION.refresh``)."""
+        return await _authentication("refresh").refresh(user=self)
+
+    async def logout(self) -> Any:
+        """Revoke the tokens this user was authenticated with (``AUTHENTICATION.logout``)."""
+        return await _authentication("logout").logout(user=self)
+
+
+def _authentication(method: str) -> Any:
+    """The current app's ``AUTHENTICATION`` class, which must have ``method`` (``login``, ``refresh``, ``logout``)."""
+    from panther.context import current_app
+    from panther.exceptions import PantherError
+    from panther.importing import import_object
+
+    authentication = current_app().config.AUTHENTICATION
+    if isinstance(authentication, str):
+        authentication = import_object(authentication, "AUTHENTICATION")
+    if getattr(authentication, method, None) is None:
+        raise PantherError(
+            f"BaseUser uses AUTHENTICATION.{method}(user), but AUTHENTICATION is {authentication!r}: set "
+            "AUTHENTICATION = 'panther.authentications.JWTAuthentication' (panther-auth) in your configs."
+        )
+    return authentication
