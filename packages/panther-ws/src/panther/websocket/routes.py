@@ -130,20 +130,19 @@ async def _ended(connection: GenericWebsocket) -> None:
 
 async def _fail(connection: Websocket, exc: Exception) -> None:
     """An exception in ``connect`` or ``receive``: this connection ends, the server and the others go on."""
-    if isinstance(exc, WebsocketError):  # raised on purpose: its status code is the close code
-        code, reason = exc.status_code, str(exc.detail)
-    elif isinstance(exc, APIError) and connection.state == CONNECTED:
-        await _refuse_for(connection, exc)
-        return
+    if isinstance(exc, WebsocketError):  # raised on purpose: its status code is the close code (a refusal if early)
+        await connection.close(exc.status_code, str(exc.detail))
     elif isinstance(exc, APIError):
-        code, reason = status.WS_1008_POLICY_VIOLATION, str(exc.detail)
+        if connection.state == CONNECTED:
+            await _refuse_for(connection, exc)
+        else:
+            await connection.close(status.WS_1008_POLICY_VIOLATION, str(exc.detail))
     else:
         logger.exception("%s raised in %s", type(connection).__qualname__, connection.path)
-        code, reason = status.WS_1011_INTERNAL_ERROR, ""
-    if connection.state == CONNECTED:
-        await refuse(connection, 500, {"detail": "Internal Server Error"}, code)
-    else:
-        await connection.close(code, reason)
+        if connection.state == CONNECTED:
+            await refuse(connection, 500, {"detail": "Internal Server Error"}, status.WS_1011_INTERNAL_ERROR)
+        else:
+            await connection.close(status.WS_1011_INTERNAL_ERROR)
 
 
 async def _refuse_for(connection: Websocket, exc: Exception) -> None:
