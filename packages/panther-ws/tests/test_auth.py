@@ -173,9 +173,7 @@ async def test_an_auth_plugin_sees_a_websocket_plan(panther_app_factory: Any) ->
         assert await ws.receive_json() == {"user": "zed"}
 
 
-async def test_an_auth_that_crashes_is_a_logged_500(
-    panther_app_factory: Any, caplog: pytest.LogCaptureFixture
-) -> None:
+async def test_an_auth_that_crashes_is_a_logged_500(panther_app_factory: Any, caplog: pytest.LogCaptureFixture) -> None:
     async def broken(connection: Any) -> None:
         raise ZeroDivisionError("oops")
 

@@ -39,8 +39,9 @@ class Server:
 
     def __init__(self, env: dict[str, str], *extra: str) -> None:
         self.port = free_port()
+        command = [sys.executable, "-m", "uvicorn", "cluster_app:app", "--app-dir", str(HERE)]
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "cluster_app:app", "--app-dir", str(HERE), "--port", str(self.port), *extra],
+            [*command, "--port", str(self.port), *extra],
             env=env,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
@@ -87,7 +88,8 @@ class Server:
 
 
 def server_env(**values: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in ("PANTHER_DISABLE_PLUGIN_AUTOLOAD", "PANTHER_DISABLE_PLUGINS")}
+    dropped = ("PANTHER_DISABLE_PLUGIN_AUTOLOAD", "PANTHER_DISABLE_PLUGINS", "WEB_CONCURRENCY")
+    env = {k: v for k, v in os.environ.items() if k not in dropped}
     env.update(values)
     return env
 
@@ -131,7 +133,6 @@ async def nothing_arrives(ws: ClientConnection, seconds: float = 0.3) -> bool:
     except TimeoutError:
         return True
     return False
-
 
 
 @pytest.mark.redis

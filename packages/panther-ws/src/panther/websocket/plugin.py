@@ -99,7 +99,8 @@ async def _delivery(app: Panther) -> AsyncIterator[None]:
     try:
         await listener.start()
     except Exception as exc:
-        raise PantherError(f"WebSocket delivery cannot subscribe to Redis channel {connections.channel!r}: {exc}") from exc
+        channel = connections.channel
+        raise PantherError(f"WebSocket delivery cannot subscribe to Redis channel {channel!r}: {exc}") from exc
     connections.redis, state.listener = app.redis, listener
     try:
         yield

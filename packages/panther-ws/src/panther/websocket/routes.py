@@ -40,21 +40,28 @@ logger = logging.getLogger("panther")
 Flow = Callable[[Websocket], Awaitable[Websocket]]
 
 HTTP_RESPONSE_EXTENSION = "websocket.http.response"
+#: RFC 6455's code for a close without a status: what ASGI says a disconnect without ``code`` means.
+NO_STATUS_RECEIVED = 1005
 _JSON = (b"content-type", b"application/json")
 
 
-def build_route(app: Panther, path: str, endpoint: type[GenericWebsocket], variables: tuple[str, ...], default_auth: Any) -> Route:
+def build_route(
+    app: Panther, path: str, endpoint: type[GenericWebsocket], variables: tuple[str, ...], default_auth: Any
+) -> Route:
     """The route of a ``GenericWebsocket`` class: its plan (``scope_type="websocket"``) and its connection flow."""
     where = f"{path}/" if path else "/"
     options = endpoint.options
     plan = EndpointPlan(path=path, endpoint=endpoint, options=options, variables=variables, scope_type="websocket")
     plan.authentication = resolve_authentication(app, _effective_auth(options.auth, default_auth, where), plan)
     plan.permissions = [per_request_callable(permission) for permission in options.permissions]
-    plan.middlewares = load_middlewares(options.middlewares, where=f"middlewares of '{where}'", base=WebsocketMiddleware)
+    plan.middlewares = load_middlewares(
+        options.middlewares, where=f"middlewares of '{where}'", base=WebsocketMiddleware
+    )
     binding = bind_parameters(endpoint.connect, variables, where, skip_first=True)
     flow = _flow(plan, binding)
-    handler = build_chain(flow, plan.middlewares, app) if plan.middlewares else flow
-    return Route(path, endpoint, {"websocket": handler}, scope_type="websocket", plan=plan)
+    # The route's handler takes the connection (the scope handler builds it), not an HTTP request.
+    handlers: dict[str, Any] = {"websocket": build_chain(flow, plan.middlewares, app) if plan.middlewares else flow}
+    return Route(path, endpoint, handlers, scope_type="websocket", plan=plan)
 
 
 def _effective_auth(auth: Any, default: Any, where: str) -> Any:
@@ -115,7 +122,7 @@ async def _receive_messages(connection: GenericWebsocket) -> None:
         elif kind == "websocket.disconnect":
             if connection.state == ACCEPTED:
                 connection.state = CLOSED
-                connection._close_code = int(message.get("code") or status.WS_1005_NO_STATUS_RCVD)
+                connection._close_code = int(message.get("code") or NO_STATUS_RECEIVED)
                 connection._forget()
             return
 

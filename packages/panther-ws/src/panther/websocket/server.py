@@ -43,20 +43,22 @@ class WebsocketServer:
         if (await receive())["type"] != "websocket.connect":  # the client left before the handshake
             return
         app = self.app
+        flow: Any  # the route's handler takes the connection (typed for HTTP requests in Route)
         found = app.router.match(scope["path"])
         if found is not None and found[0].scope_type == "websocket":
             route, variables = found
             connection: Websocket = route.endpoint(scope, receive, send, app)
             if variables:  # a static route's empty dict is shared: leave `path_variables` to make its own
                 connection._path_variables = variables
-            connection._flow = route.handlers["websocket"]
+            flow = route.handlers["websocket"]
         else:
             connection = Websocket(scope, receive, send, app)
-            connection._flow = _not_found
+            flow = _not_found
+        connection._flow = flow
         connection._registry = self.connections
         try:
             if self._chain is None:
-                await connection._flow(connection)
+                await flow(connection)
             else:
                 await self._chain(connection=connection)
         except Exception:  # raised by a middleware; the flow handles the endpoint's own errors
@@ -72,7 +74,7 @@ class WebsocketServer:
 async def _run_flow(connection: Websocket) -> Websocket:
     """The innermost handler of the global chain: the endpoint's flow (with its own middlewares)."""
     assert connection._flow is not None
-    return await connection._flow(connection)  # type: ignore[no-any-return]
+    return await connection._flow(connection)
 
 
 async def _not_found(connection: Websocket) -> Websocket:
