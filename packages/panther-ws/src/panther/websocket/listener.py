@@ -84,7 +84,7 @@ class RedisListener:
                     except Exception as exc:
                         delay = min(delay * 2, longest)
                         logger.warning(
-                            "WebSocket delivery cannot subscribe to %r (%s: %s); next attempt in %.1f s",
+                            "WebSocket delivery cannot subscribe to %r (%s: %s); next attempt in %.2g s",
                             self.channel,
                             type(exc).__name__,
                             exc,
