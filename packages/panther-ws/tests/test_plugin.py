@@ -33,7 +33,7 @@ def test_a_bad_channel_is_a_startup_error(panther_app_factory: Any, channel: Any
 
 
 def test_ws_authentication_without_the_plugin_names_it(panther_app_factory: Any) -> None:
-    with pytest.raises(PantherError, match="`WS_AUTHENTICATION`.*`panther-ws`"):
+    with pytest.raises(PantherError, match=r"`WS_AUTHENTICATION`.*`panther-ws`"):
         panther_app_factory(configs={"WS_AUTHENTICATION": "x.y"}, disable_plugins=["ws"])
 
 
