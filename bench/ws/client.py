@@ -4,7 +4,7 @@ A minimal client over asyncio streams — one write and one read per round trip,
 small machine the client costs far less than the servers it loads. Every answer is checked.
 
     python client.py echo PORT CONNECTIONS SECONDS       prints "start", then the round trips as JSON
-    python client.py broadcast PORT TRIGGER_PORT SOCKETS ROUNDS
+    python client.py broadcast SOCKETS ROUNDS MEMBERS_PORT:TRIGGER_PORT ...
                                                          prints "connected", waits for a line on stdin, then the
                                                          latency of each broadcast to SOCKETS sockets as JSON
 """
@@ -100,27 +100,35 @@ async def echo(port: int, connections: int, seconds: float) -> None:
         socket.close()
 
 
-async def broadcast(port: int, trigger_port: int, count: int, rounds: int) -> None:
-    members = []
-    for _ in range(count):
-        members.append(await Socket.open(port))
-    trigger = await Socket.open(trigger_port)
+async def broadcast(count: int, rounds: int, targets: list[tuple[int, int]]) -> None:
+    """``count`` sockets on each target's members port and one trigger socket on its trigger port; the rounds
+    interleave the targets in a rotating order."""
+    groups = []
+    for members_port, trigger_port in targets:
+        members = [await Socket.open(members_port) for _ in range(count)]
+        groups.append((members, await Socket.open(trigger_port)))
     await asyncio.sleep(0.5)
     print("connected", flush=True)
     await asyncio.get_running_loop().run_in_executor(None, sys.stdin.readline)
-    results = []
+    results: list[list[dict[str, float]]] = [[] for _ in targets]
     for number in range(rounds):
-        payload = b"broadcast:%d" % number
-        sent = time.perf_counter()
-        trigger.writer.write(frame(payload))
-        arrivals = await asyncio.gather(*(_arrival(member, payload) for member in members))
-        if await trigger.read() != payload:  # the trigger is a member too (of its own server's group)
-            raise RuntimeError("wrong broadcast on the trigger socket")
-        results.append({"first_ms": (min(arrivals) - sent) * 1e3, "last_ms": (max(arrivals) - sent) * 1e3})
-        await asyncio.sleep(0.05)
+        for index in [(number + i) % len(targets) for i in range(len(targets))]:
+            members, trigger = groups[index]
+            payload = b"broadcast:%d" % number
+            # Every socket is already waiting for its message when the trigger leaves.
+            waiting = [asyncio.ensure_future(_arrival(member, payload)) for member in members]
+            await asyncio.sleep(0)
+            sent = time.perf_counter()
+            trigger.writer.write(frame(payload))
+            arrivals = await asyncio.gather(*waiting)
+            if await trigger.read() != payload:  # the trigger is a member too (of its own server's group)
+                raise RuntimeError("wrong broadcast on the trigger socket")
+            results[index].append({"first_ms": (min(arrivals) - sent) * 1e3, "last_ms": (max(arrivals) - sent) * 1e3})
+            await asyncio.sleep(0.05)
     print(json.dumps(results), flush=True)
-    for socket in [*members, trigger]:
-        socket.close()
+    for members, trigger in groups:
+        for socket in [*members, trigger]:
+            socket.close()
 
 
 async def _arrival(socket: Socket, payload: bytes) -> float:
@@ -140,7 +148,8 @@ def main() -> None:
     if mode == "echo":
         runner(echo(int(args[0]), int(args[1]), float(args[2])))
     elif mode == "broadcast":
-        runner(broadcast(int(args[0]), int(args[1]), int(args[2]), int(args[3])))
+        pairs = [tuple(int(port) for port in pair.split(":")) for pair in args[2:]]
+        runner(broadcast(int(args[0]), int(args[1]), pairs))  # type: ignore[arg-type]
     else:
         raise SystemExit(__doc__)
 

@@ -145,25 +145,29 @@ def run_echo(python: Path, server: Server, settings: Settings) -> dict[str, floa
     }
 
 
-def run_broadcast(python: Path, members: Server, trigger: Server, settings: Settings) -> dict[str, float]:
-    rss_before = members.rss_kib()
-    process = client(
-        python, settings.client_cpu, "broadcast", members.port, trigger.port, settings.sockets, settings.rounds
-    )
+def run_broadcast(python: Path, targets: dict[str, tuple[Server, Server]], settings: Settings) -> dict[str, Any]:
+    """One client holding ``settings.sockets`` sockets on each target's members server; rounds interleaved."""
+    pairs = [f"{members.port}:{trigger.port}" for members, trigger in targets.values()]
+    rss_before = {key: members.rss_kib() for key, (members, _) in targets.items()}
+    process = client(python, settings.client_cpu, "broadcast", settings.sockets, settings.rounds, *pairs)
     assert process.stdin is not None and process.stdout is not None
     if process.stdout.readline().strip() != "connected":
-        raise SystemExit(f"the broadcast client failed on port {members.port}")
-    rss_after = members.rss_kib()
+        raise SystemExit("the broadcast client failed")
+    rss_after = {key: members.rss_kib() for key, (members, _) in targets.items()}
     process.stdin.write("go\n")
     process.stdin.flush()
-    rounds = json.loads(process.stdout.readline())
+    per_target = json.loads(process.stdout.readline())
     process.wait(60)
-    return {
-        "last_ms": statistics.median(r["last_ms"] for r in rounds),
-        "first_ms": statistics.median(r["first_ms"] for r in rounds),
-        "last_p90_ms": sorted(r["last_ms"] for r in rounds)[int(0.9 * (len(rounds) - 1))],
-        "kib_per_connection": (rss_after - rss_before) / (settings.sockets + 1),
-    }
+    results = {}
+    for (key, rounds), before, after in zip(zip(targets, per_target), rss_before.values(), rss_after.values()):
+        last = sorted(r["last_ms"] for r in rounds)
+        results[key] = {
+            "last_ms": statistics.median(last),
+            "first_ms": statistics.median(r["first_ms"] for r in rounds),
+            "last_p90_ms": last[int(0.9 * (len(last) - 1))],
+            "kib_per_connection": (after - before) / (settings.sockets + 1),
+        }
+    return results
 
 
 @dataclass
@@ -175,28 +179,24 @@ class Results:
 def measure(python: Path, settings: Settings) -> Results:
     results = Results()
     servers = {app: Server(python, app, settings.server_cpu) for app in APPS}
+    targets = {app: (server, server) for app, server in servers.items()}
+    if settings.redis_url:
+        env = {"BENCH_REDIS_URL": settings.redis_url, "BENCH_REDIS_CHANNEL": f"panther:websocket:bench:{os.getpid()}"}
+        # The sockets on one server, the trigger on another: every broadcast crosses Redis.
+        holder = Server(python, "panther", settings.server_cpu, env)
+        targets["panther-redis"] = (holder, Server(python, "panther", settings.server_cpu, env))
     try:
         for batch in range(settings.batches):
             order = list(APPS)[batch % len(APPS) :] + list(APPS)[: batch % len(APPS)]
             for app in order:
                 results.echo.setdefault(app, []).append(run_echo(python, servers[app], settings))
             print(f"  echo batch {batch + 1}/{settings.batches} done", flush=True)
-        for app in APPS:
-            results.broadcast[app] = run_broadcast(python, servers[app], servers[app], settings)
-            print(f"  broadcast {app} done", flush=True)
+        results.broadcast = run_broadcast(python, targets, settings)
+        print("  broadcast done", flush=True)
     finally:
-        for server in servers.values():
-            server.stop()
-    if settings.redis_url:
-        env = {"BENCH_REDIS_URL": settings.redis_url, "BENCH_REDIS_CHANNEL": f"panther:websocket:bench:{os.getpid()}"}
-        holder = Server(python, "panther", settings.server_cpu, env)
-        sender = Server(python, "panther", settings.server_cpu, env)
-        try:
-            results.broadcast["panther-redis"] = run_broadcast(python, holder, sender, settings)
-            print("  broadcast panther through Redis done", flush=True)
-        finally:
-            holder.stop()
-            sender.stop()
+        for members, trigger in targets.values():
+            for server in {members, trigger}:
+                server.stop()
     return results
 
 
