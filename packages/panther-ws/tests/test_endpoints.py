@@ -226,6 +226,14 @@ def test_connect_must_take_every_path_variable(panther_app_factory: Any) -> None
         panther_app_factory(urls={"x/<seat>": Lacks})
 
 
+@pytest.mark.parametrize("hook", ["connect", "receive", "disconnect"])
+def test_hooks_must_be_async(hook: str) -> None:
+    def sync_hook(self: Any, *args: Any) -> None: ...
+
+    with pytest.raises(PantherError, match=rf"Sync.{hook}\(\) must be an `async def`"):
+        type("Sync", (GenericWebsocket,), {hook: sync_hook})
+
+
 def test_the_route_records_a_websocket_plan(app: Any) -> None:
     route = app.router.match("/rooms/a/1")[0]
     assert route.scope_type == "websocket" and route.endpoint is Seat

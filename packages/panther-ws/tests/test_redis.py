@@ -72,6 +72,22 @@ async def test_a_message_from_another_worker_arrives(workers: tuple[Any, Any]) -
         await ws.close()
 
 
+async def test_an_app_without_websocket_routes_publishes_to_the_workers_that_have_some(
+    panther_app_factory: Any, redis_configs: dict[str, Any]
+) -> None:
+    holder = panther_app_factory(urls=URLS, configs=redis_configs)
+    api_only = panther_app_factory(urls={}, configs=redis_configs)  # e.g. an HTTP service of its own
+    async with WebsocketClient(holder) as client, WebsocketClient(api_only) as api_client:
+        ws, connection_id = await opened(client, "/rooms/a")
+        await api_client.startup()
+        assert api_only.stash[WEBSOCKETS].listener is None  # nothing to deliver there: no subscription
+        await send_message_to_websocket(connection_id, "from the API service", app=api_only)
+        await send_message_to_group("a", "to the room, from the API service", app=api_only)
+        assert await ws.receive() == "from the API service"
+        assert await ws.receive() == "to the room, from the API service"
+        await ws.close()
+
+
 async def test_group_broadcast_reaches_members_in_every_worker_once(workers: tuple[Any, Any]) -> None:
     first, second = workers
     async with WebsocketClient(first) as one, WebsocketClient(second) as two:

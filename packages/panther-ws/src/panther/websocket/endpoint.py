@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import inspect
 from typing import Any, ClassVar
 
 from panther.app import EndpointOptions
+from panther.exceptions import PantherError
 from panther.websocket.connection import Websocket
 
 __all__ = ["GenericWebsocket"]
@@ -37,6 +39,9 @@ class GenericWebsocket(Websocket):
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
+        for hook in ("connect", "receive", "disconnect"):
+            if not inspect.iscoroutinefunction(getattr(cls, hook)):
+                raise PantherError(f"{cls.__qualname__}.{hook}() must be an `async def`.")
         # Checked when the class is defined, as upstream checked its declarations.
         cls.options = EndpointOptions(
             methods=(),

@@ -71,41 +71,39 @@ def panther_app_built(app: Panther) -> None:
 
 @hookimpl
 def panther_lifespan(app: Panther) -> Any:
-    if not any(route.scope_type == "websocket" for route in app.routes):
-        return None  # nothing to deliver to; sending from here still publishes to the workers that have some
-    return _delivery(app)
+    serves = any(route.scope_type == "websocket" for route in app.routes)
+    if not serves and app.redis is None:
+        return None
+    return _delivery(app, serves)
 
 
 @asynccontextmanager
-async def _delivery(app: Panther) -> AsyncIterator[None]:
+async def _delivery(app: Panther, serves: bool) -> AsyncIterator[None]:
+    """With Redis: publish what other workers hold, and (for an app with WebSocket routes) subscribe to deliver
+    what they publish. Without: warn when several workers would each see only their own connections."""
     state = app.stash[WEBSOCKETS]
     connections = state.connections
-    if app.redis is None:
-        workers = configured_workers()
-        if workers > 1:
-            logger.warning(
-                "%d workers and no REDIS: send_message_to_websocket(), close_websocket_connection() and group "
-                "messages reach only the connections of the worker that sends them. Configure REDIS for "
-                "delivery across workers.",
-                workers,
-            )
+    listener = None
+    if app.redis is not None and serves:
+        listener = RedisListener(app.redis, connections.channel, connections.on_message)
         try:
-            yield
-        finally:
-            connections.by_id.clear()
-            connections.by_group.clear()
-        return
-    listener = RedisListener(app.redis, connections.channel, connections.on_message)
-    try:
-        await listener.start()
-    except Exception as exc:
-        channel = connections.channel
-        raise PantherError(f"WebSocket delivery cannot subscribe to Redis channel {channel!r}: {exc}") from exc
+            await listener.start()
+        except Exception as exc:
+            channel = connections.channel
+            raise PantherError(f"WebSocket delivery cannot subscribe to Redis channel {channel!r}: {exc}") from exc
+    elif app.redis is None and (workers := configured_workers()) > 1:
+        logger.warning(
+            "%d workers and no REDIS: send_message_to_websocket(), close_websocket_connection() and group "
+            "messages reach only the connections of the worker that sends them. Configure REDIS for delivery "
+            "across workers.",
+            workers,
+        )
     connections.redis, state.listener = app.redis, listener
     try:
         yield
     finally:
         connections.redis, state.listener = None, None
-        await listener.stop()
+        if listener is not None:
+            await listener.stop()
         connections.by_id.clear()
         connections.by_group.clear()
