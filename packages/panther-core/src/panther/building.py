@@ -71,7 +71,9 @@ class RouteBuilder:
             variables=variables,
             methods=options.methods,
         )
-        plan.authentication = resolve_authentication(self.app, self._effective_auth(options.auth, where), plan)
+        plan.authentication = resolve_authentication(
+            self.app, self._effective_auth(options.auth, where), plan
+        )
         plan.permissions = [per_request_callable(p) for p in options.permissions]
         plan.middlewares = load_middlewares(options.middlewares, where=f"middlewares of '{where}'")
         plan.steps = self.app.plugins.endpoint_steps(self.app, plan)
@@ -90,14 +92,8 @@ class RouteBuilder:
                 if value is False:  # `cache=False`: nothing asked for
                     continue
                 plugin = ENDPOINT_OPTIONS.get(name)
-                fix = (
-                    missing_plugin(plugin, self.app.plugins.names())
-                    if plugin
-                    else "check its spelling, or install the plugin that reads it."
-                )
-                raise PantherError(
-                    f"'{where}' sets the endpoint option `{name}` but no installed plugin reads it: {fix}"
-                )
+                fix = missing_plugin(plugin, self.app.plugins.names()) if plugin else "check its spelling, or install the plugin that reads it."
+                raise PantherError(f"'{where}' sets the endpoint option `{name}` but no installed plugin reads it: {fix}")
             check = self.options[name]
             checked[name] = check(value, where) if check is not None else value
         if checked == options.plugin_options:
