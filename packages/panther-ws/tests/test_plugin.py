@@ -32,6 +32,11 @@ def test_a_bad_channel_is_a_startup_error(panther_app_factory: Any, channel: Any
         panther_app_factory(configs={"WS_REDIS_CHANNEL": channel})
 
 
+def test_the_misspelled_ws_middleware_setting_is_not_ignored(panther_app_factory: Any) -> None:
+    with pytest.raises(PantherError, match="did you mean WS_MIDDLEWARES"):
+        panther_app_factory(configs={"WS_MIDDLEWARE": []})
+
+
 def test_ws_authentication_without_the_plugin_names_it(panther_app_factory: Any) -> None:
     with pytest.raises(PantherError, match=r"`WS_AUTHENTICATION`.*`panther-ws`"):
         panther_app_factory(configs={"WS_AUTHENTICATION": "x.y"}, disable_plugins=["ws"])

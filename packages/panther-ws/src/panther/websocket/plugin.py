@@ -41,6 +41,8 @@ def panther_config_defaults() -> Mapping[str, Any]:
 
 @hookimpl
 def panther_configure(app: Panther, config: Config) -> None:
+    if config.get("WS_MIDDLEWARE") is not None:  # upstream's docs spelled it so, and upstream ignored it silently
+        raise PantherError("WS_MIDDLEWARE is not a setting: did you mean WS_MIDDLEWARES?")
     channel = config.WS_REDIS_CHANNEL
     if not isinstance(channel, str) or not channel:
         raise PantherError(f"WS_REDIS_CHANNEL must be a non-empty string (a Redis channel name), got {channel!r}.")
