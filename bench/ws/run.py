@@ -67,6 +67,7 @@ class Settings:
     client_cpu: int | None
     redis_url: str | None
     mode: str
+    inproc_messages: int = 200_000
 
 
 def free_port() -> int:
@@ -170,10 +171,17 @@ def run_broadcast(python: Path, targets: dict[str, tuple[Server, Server]], setti
     return results
 
 
+def run_inproc(python: Path, app: str, settings: Settings) -> list[float]:
+    command = [str(python), "-I", str(WS / "inproc.py"), MODULES[app], str(settings.inproc_messages), "5"]
+    result = subprocess.run(pinned(command, settings.server_cpu), capture_output=True, text=True, check=True)
+    return list(json.loads(result.stdout))
+
+
 @dataclass
 class Results:
     echo: dict[str, list[dict[str, float]]] = field(default_factory=dict)
     broadcast: dict[str, dict[str, float]] = field(default_factory=dict)
+    inproc: dict[str, list[float]] = field(default_factory=dict)
 
 
 def measure(python: Path, settings: Settings) -> Results:
@@ -189,6 +197,7 @@ def measure(python: Path, settings: Settings) -> Results:
         for batch in range(settings.batches):
             order = list(APPS)[batch % len(APPS) :] + list(APPS)[: batch % len(APPS)]
             for app in order:
+                results.inproc.setdefault(app, []).extend(run_inproc(python, app, settings))
                 results.echo.setdefault(app, []).append(run_echo(python, servers[app], settings))
             print(f"  echo batch {batch + 1}/{settings.batches} done", flush=True)
         results.broadcast = run_broadcast(python, targets, settings)
@@ -249,6 +258,22 @@ def render(results: Results, settings: Settings, installed: dict[str, str]) -> s
             f"| {label} | {row['rate']:,.0f} | {row['rate_vs_raw']:.2f}{TIMES} | {row['cpu']:.1f} "
             f"| {row['cpu_vs_raw']:.2f}{TIMES} |"
         )
+    raw_us = statistics.median(results.inproc["raw"])
+    lines += [
+        "",
+        "## In-process: the app's own cost per echoed message",
+        "",
+        "The app called directly (no server, no socket) with pre-built text messages, on uvloop, pinned to one "
+        f"core: median of {len(results.inproc['raw'])} repeats of {settings.inproc_messages:,} messages, "
+        "interleaved with the echo batches. This is the framework's part of the server CPU time above, without the "
+        "noise of the network and of other processes.",
+        "",
+        "| app | µs per message | over raw, µs |",
+        "|---|---:|---:|",
+    ]
+    for app, label in APPS.items():
+        median = statistics.median(results.inproc[app])
+        lines.append(f"| {label} | {median:.2f} | {median - raw_us:+.2f} |")
     lines += [
         "",
         f"## Broadcast to {settings.sockets:,} sockets, {settings.rounds} rounds",
@@ -287,7 +312,10 @@ def main(argv: list[str] | None = None) -> int:
     mode = "smoke" if args.smoke else "quick" if args.quick else "full"
     if args.smoke:
         args.duration, args.batches, args.sockets, args.rounds, args.connections = 0.5, 1, 20, 3, 4
-    elif args.quick:
+        inproc_messages = 2_000
+    else:
+        inproc_messages = 200_000
+    if args.quick:
         args.duration, args.batches, args.rounds = 2.0, 3, 10
     redis_url = args.redis or None
     if redis_url:
@@ -299,7 +327,7 @@ def main(argv: list[str] | None = None) -> int:
             redis_url = None
     settings = Settings(
         args.connections, args.duration, args.batches, args.sockets, args.rounds,
-        args.server_cpu, args.client_cpu, redis_url, mode,
+        args.server_cpu, args.client_cpu, redis_url, mode, inproc_messages,
     )  # fmt: skip
     print("preparing the virtualenv ...", flush=True)
     with tempfile.TemporaryDirectory() as copy:
