@@ -20,14 +20,20 @@ PAYLOAD = '{"message": "Hello, World!"}'
 
 
 async def once(app: Any, count: int) -> float:
-    messages = [{"type": "websocket.connect"}]
-    messages += [{"type": "websocket.receive", "text": PAYLOAD} for _ in range(count)]
-    messages.append({"type": "websocket.disconnect", "code": 1000})
-    feed = iter(messages)
+    # One pre-built message handed out again and again, as a server hands out one per frame and drops it: a list of
+    # `count` messages kept alive would make the garbage collector walk every app's heap, the larger the slower.
+    connect = {"type": "websocket.connect"}
+    message = {"type": "websocket.receive", "text": PAYLOAD}
+    disconnect = {"type": "websocket.disconnect", "code": 1000}
+    left = count + 1
     sent = 0
 
     async def receive() -> Any:
-        return next(feed)
+        nonlocal left
+        left -= 1
+        if left == count:
+            return connect
+        return message if left >= 0 else disconnect
 
     async def send(message: Any) -> None:
         nonlocal sent

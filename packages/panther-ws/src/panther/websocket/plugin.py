@@ -47,6 +47,9 @@ def panther_configure(app: Panther, config: Config) -> None:
     if not isinstance(channel, str) or not channel:
         raise PantherError(f"WS_REDIS_CHANNEL must be a non-empty string (a Redis channel name), got {channel!r}.")
     connections = Connections(channel)
+    # Publishing needs no subscription: with REDIS set, messages for other workers go out even from an app served
+    # without a lifespan. Receiving them needs the subscriber, started with the lifespan.
+    connections.redis = app.redis
     app.stash[WEBSOCKETS] = WebsocketState(
         connections=connections,
         server=WebsocketServer(app, connections),
@@ -73,38 +76,37 @@ def panther_app_built(app: Panther) -> None:
 
 @hookimpl
 def panther_lifespan(app: Panther) -> Any:
-    serves = any(route.scope_type == "websocket" for route in app.routes)
-    if not serves and app.redis is None:
-        return None
-    return _delivery(app, serves)
+    if not any(route.scope_type == "websocket" for route in app.routes):
+        return None  # nothing to deliver to; sending from this app still publishes to the workers that have some
+    return _delivery(app)
 
 
 @asynccontextmanager
-async def _delivery(app: Panther, serves: bool) -> AsyncIterator[None]:
-    """With Redis: publish what other workers hold, and (for an app with WebSocket routes) subscribe to deliver
-    what they publish. Without: warn when several workers would each see only their own connections."""
+async def _delivery(app: Panther) -> AsyncIterator[None]:
+    """With Redis: subscribe to deliver what other workers publish. Without: warn when several workers would each
+    see only their own connections."""
     state = app.stash[WEBSOCKETS]
     connections = state.connections
     listener = None
-    if app.redis is not None and serves:
+    if app.redis is not None:
         listener = RedisListener(app.redis, connections.channel, connections.on_message)
         try:
             await listener.start()
         except Exception as exc:
             channel = connections.channel
             raise PantherError(f"WebSocket delivery cannot subscribe to Redis channel {channel!r}: {exc}") from exc
-    elif app.redis is None and (workers := configured_workers()) > 1:
+    elif (workers := configured_workers()) > 1:
         logger.warning(
             "%d workers and no REDIS: send_message_to_websocket(), close_websocket_connection() and group "
             "messages reach only the connections of the worker that sends them. Configure REDIS for delivery "
             "across workers.",
             workers,
         )
-    connections.redis, state.listener = app.redis, listener
+    state.listener = listener
     try:
         yield
     finally:
-        connections.redis, state.listener = None, None
+        state.listener = None
         if listener is not None:
             await listener.stop()
         connections.by_id.clear()

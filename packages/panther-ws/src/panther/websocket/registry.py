@@ -36,7 +36,7 @@ class Connections:
         self.channel = channel
         #: Tells this process's own group broadcasts apart when they come back from Redis.
         self.origin = uuid.uuid4().hex
-        #: The app's ``redis.asyncio`` client while cross-worker delivery runs (set at startup), else ``None``.
+        #: The app's ``redis.asyncio`` client when ``REDIS`` is set: what other workers hold is published on it.
         self.redis: Any = None
         self.by_id: dict[str, Websocket] = {}
         self.by_group: dict[str, dict[str, Websocket]] = {}
