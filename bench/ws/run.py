@@ -179,13 +179,14 @@ def run_inproc(python: Path, app: str, settings: Settings) -> list[float]:
 
 @dataclass
 class Results:
+    load: list[float] = field(default_factory=list)  # the machine's 1-minute load average, before and after
     echo: dict[str, list[dict[str, float]]] = field(default_factory=dict)
     broadcast: dict[str, dict[str, float]] = field(default_factory=dict)
     inproc: dict[str, list[float]] = field(default_factory=dict)
 
 
 def measure(python: Path, settings: Settings) -> Results:
-    results = Results()
+    results = Results(load=[os.getloadavg()[0]])
     servers = {app: Server(python, app, settings.server_cpu) for app in APPS}
     targets = {app: (server, server) for app, server in servers.items()}
     if settings.redis_url:
@@ -202,6 +203,7 @@ def measure(python: Path, settings: Settings) -> Results:
             print(f"  echo batch {batch + 1}/{settings.batches} done", flush=True)
         results.broadcast = run_broadcast(python, targets, settings)
         print("  broadcast done", flush=True)
+        results.load.append(os.getloadavg()[0])
     finally:
         for members, trigger in targets.values():
             for server in {members, trigger}:
@@ -241,7 +243,10 @@ def render(results: Results, settings: Settings, installed: dict[str, str]) -> s
         f"Python {platform.python_version()}; "
         + ", ".join(f"{name} {version}" for name, version in installed.items())
         + ". Each server is one uvicorn process (uvloop, httptools) pinned to one core, the load client to the "
-        "other. Method: [`bench/ws/run.py`](../ws/run.py).",
+        "other. Method: [`bench/ws/run.py`](../ws/run.py). Load average when the run started and ended: "
+        + " / ".join(f"{load:.1f}" for load in results.load)
+        + f" on {os.cpu_count()} cores (other work on the machine moves wall-clock rates; the paired ratios and the "
+        "CPU time per round trip move less).",
         "",
         f"## Echo: {settings.connections} connections, {settings.batches} interleaved batches of "
         f"{settings.duration:g} s",
