@@ -21,6 +21,12 @@ async def handler(scope: dict[str, Any], receive: Any, send: Any) -> None:
     if path == "/reject":
         await send({"type": "websocket.close", "code": 4001, "reason": "no token"})
         return
+    if path == "/deny":
+        assert "websocket.http.response" in scope["extensions"]
+        await send({"type": "websocket.http.response.start", "status": 401, "headers": [(b"x-why", b"token")]})
+        await send({"type": "websocket.http.response.body", "body": b'{"detail":', "more_body": True})
+        await send({"type": "websocket.http.response.body", "body": b'"no token"}'})
+        return
     subprotocol = scope["subprotocols"][0] if scope["subprotocols"] else None
     await send({"type": "websocket.accept", "subprotocol": subprotocol})
     if path == "/hello":
@@ -87,6 +93,21 @@ async def test_rejected_connection(ws_client: WebsocketClient) -> None:
         async with ws_client.connect("/reject"):
             pytest.fail("the connection must not open")
     assert (rejected.value.code, rejected.value.reason) == (4001, "no token")
+
+
+async def test_refused_with_an_http_response(ws_client: WebsocketClient) -> None:
+    with pytest.raises(WebsocketRejected) as rejected:
+        async with ws_client.connect("/deny"):
+            pytest.fail("the connection must not open")
+    assert (rejected.value.code, rejected.value.status_code) == (None, 401)
+    assert rejected.value.json() == {"detail": "no token"}
+    assert (b"x-why", b"token") in rejected.value.headers
+
+
+async def test_the_http_response_extension_can_be_left_out(app: Any) -> None:
+    async with WebsocketClient(app, http_response_extension=False) as client:
+        with pytest.raises(KeyError):  # the handler above insists on the extension
+            await client.connect("/deny")
 
 
 async def test_server_close_and_what_was_sent(ws_client: WebsocketClient) -> None:

@@ -30,6 +30,7 @@ CONFIG_KEYS: dict[str, str] = {
     "LOG_QUERIES": "db",
     "MEDIA_DIR": "db",
     "WS_AUTHENTICATION": "ws",
+    "WS_REDIS_CHANNEL": "ws",
     "JWT_CONFIG": "auth",
     "THROTTLING": "cache",
     "BACKGROUND_TASKS": "tasks",

@@ -38,12 +38,34 @@ ABNORMAL_CLOSURE = 1006
 
 
 class WebsocketRejected(Exception):
-    """The app closed the connection before accepting it."""
+    """The app refused the connection: it closed it before accepting it (``code``, ``reason``; a server answers
+    the handshake with 403), or answered the handshake with an HTTP response (``status_code``, ``headers``,
+    ``body``, ``json()``; ``code`` is then ``None``)."""
 
-    def __init__(self, code: int, reason: str = "") -> None:
-        super().__init__(f"The app rejected the connection with code {code}" + (f": {reason}" if reason else ""))
+    def __init__(
+        self,
+        code: int | None,
+        reason: str = "",
+        *,
+        status_code: int = 403,
+        headers: list[tuple[bytes, bytes]] | None = None,
+        body: bytes = b"",
+    ) -> None:
+        if code is None:
+            message = f"The app refused the handshake with HTTP {status_code}" + (f": {body[:200]!r}" if body else "")
+        else:
+            message = f"The app rejected the connection with code {code}" + (f": {reason}" if reason else "")
+        super().__init__(message)
         self.code = code
         self.reason = reason
+        #: The HTTP status the client got: 403 for a close before accepting, as servers answer.
+        self.status_code = status_code
+        self.headers = list(headers or [])
+        self.body = body
+
+    def json(self) -> Any:
+        """The refusal's body, parsed as JSON."""
+        return orjson.loads(self.body)
 
 
 class WebsocketClosed(Exception):
@@ -123,6 +145,8 @@ class WebsocketConnection:
             self._record_close(first)
             await self.close()
             raise WebsocketRejected(self.close_code or 1000, self.close_reason)
+        if first["type"] == "websocket.http.response.start":
+            raise await self._http_refusal(first)
         if first["type"] != "websocket.accept":
             await self.close()
             raise RuntimeError(f"The app sent {first['type']!r} before accepting the connection.")
@@ -141,6 +165,22 @@ class WebsocketConnection:
         except Exception as app_error:  # the test's own exception is the one to show; mention the app's
             exc.add_note(f"The app also raised while the connection closed: {app_error!r}")
 
+    async def _http_refusal(self, start: Message) -> WebsocketRejected:
+        """Read the refusal's body (``websocket.http.response.body`` messages) and disconnect."""
+        body = b""
+        while True:
+            message = await self._next()
+            if message is None or message["type"] != "websocket.http.response.body":
+                break
+            body += bytes(message.get("body") or b"")
+            if not message.get("more_body", False):
+                break
+        self.close_code = ABNORMAL_CLOSURE  # no WebSocket was ever opened
+        await self.close()
+        return WebsocketRejected(
+            None, status_code=int(start["status"]), headers=list(start.get("headers") or []), body=body
+        )
+
     def __await__(self) -> Generator[Any, None, list[Message]]:
         return self.collect().__await__()
 
@@ -148,16 +188,21 @@ class WebsocketConnection:
         """Connect, take what the app sends until it closes, returns or sends nothing for ``idle_timeout``
         seconds, then disconnect; return every ASGI message the app sent (upstream's ``connect`` result)."""
         await self._start(lifespan_startup)
-        while self.close_code is None:
-            try:
-                async with asyncio.timeout(idle_timeout):
-                    message = await self._next()
-            except TimeoutError:
-                break
-            if message is None:
-                break
-            if message["type"] == "websocket.close":
-                self._record_close(message)
+        try:
+            while self.close_code is None:
+                try:
+                    async with asyncio.timeout(idle_timeout):
+                        message = await self._next()
+                except TimeoutError:
+                    break
+                if message is None:
+                    break
+                if message["type"] == "websocket.close":
+                    self._record_close(message)
+        except BaseException:  # the app raised: that error is the result, and the connection is over
+            self._closed_by_test = True
+            self.client._connections.discard(self)
+            raise
         await self.close()
         return self.messages
 
@@ -311,8 +356,12 @@ class WebsocketClient(AppClient):
         headers: HeadersArg | None = None,
         cookies: Mapping[str, str] | CookieJar | None = None,
         lifespan: bool = True,
+        http_response_extension: bool = True,
     ) -> None:
         self.headers = encode_headers(headers)
+        #: Offer ASGI's ``websocket.http.response`` extension, as uvicorn does: the app may then refuse a
+        #: handshake with an HTTP response (``WebsocketRejected.status_code``) instead of a bare close.
+        self.http_response_extension = http_response_extension
         if isinstance(cookies, CookieJar):
             self.cookies = cookies
         else:
@@ -358,6 +407,8 @@ class WebsocketClient(AppClient):
             "server": (HOST, 80),
             "subprotocols": list(subprotocols or []),
         }
+        if self.http_response_extension:
+            scope["extensions"] = {"websocket.http.response": {}}
         return WebsocketConnection(self, scope)
 
     async def _close_open(self) -> None:
