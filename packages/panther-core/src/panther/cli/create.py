@@ -117,7 +117,10 @@ def create(project: Project, force: bool = False) -> int:
         print(f"  {path}")
     if ".env" in existing:
         print("  (kept the existing .env and its SECRET_KEY)")
-    print(f"\nNext:\n  cd {project.directory}\n  pip install -r requirements.txt\n  panther run main:app --reload")
+    print(
+        f"\nNext:\n  cd {project.directory}\n  {INSTALL_COMMAND}   (where Panther's wheels come from: requirements.txt)"
+        "\n  panther run main:app --reload"
+    )
     return 0
 
 
@@ -167,11 +170,23 @@ def _database_setting(project: Project) -> str:
     return ""
 
 
+#: How to install the requirements: Panther's wheels are not on PyPI (see ``REQUIREMENTS_HEADER``).
+INSTALL_COMMAND = "pip install --find-links PATH/TO/panther/dist -r requirements.txt"
+
+# Without the wheelhouse, pip would fail (no 6.x on PyPI) or, unpinned, install PyPI's unrelated `panther-core`.
+REQUIREMENTS_HEADER = f"""\
+# Panther 6 is installed from its wheels, not from PyPI: there, "panther-core" is an unrelated project.
+# Build the wheels in a checkout of Panther with `hatch build --all` (they land in its dist/ folder), then:
+#   {INSTALL_COMMAND}
+# or install from your team's index that serves them: pip install --index-url URL -r requirements.txt
+"""
+
+
 def _requirements(database: str) -> str:
     extra = {"pantherdb": "[db]", "mongodb": "[mongodb]", "none": ""}[database]
     major_minor = re.match(r"\d+\.\d+", __version__)
     pin = f"~={major_minor.group()}" if major_minor else ""
-    return f"panther-core{extra}{pin}\n"
+    return f"{REQUIREMENTS_HEADER}panther-core{extra}{pin}\n"
 
 
 # --- Templates ----------------------------------------------------------------------------------------------------
