@@ -118,7 +118,7 @@ def create(project: Project, force: bool = False) -> int:
     if ".env" in existing:
         print("  (kept the existing .env and its SECRET_KEY)")
     print(
-        f"\nNext:\n  cd {project.directory}\n  {INSTALL_COMMAND}   (where Panther's wheels come from: requirements.txt)"
+        f"\nNext:\n  cd {project.directory}\n  {INSTALL_COMMAND}   # PATH/TO: see requirements.txt"
         "\n  panther run main:app --reload"
     )
     return 0
