@@ -142,9 +142,23 @@ class TestScaffold:
         keys = [(tmp_path / d / ".env").read_text().strip() for d in "ab"]
         assert all(key.startswith("SECRET_KEY=") and len(key) == len("SECRET_KEY=") + 44 for key in keys)
         assert keys[0] != keys[1]
-        requirements = (tmp_path / "a" / "requirements.txt").read_text().splitlines()
-        assert len(requirements) == 1 and requirements[0].startswith("panther-core")
+        requirements = [
+            line for line in (tmp_path / "a" / "requirements.txt").read_text().splitlines() if not line.startswith("#")
+        ]
+        major_minor = ".".join(panther.__version__.split(".")[:2])
+        assert requirements == [f"panther-core~={major_minor}"]
         assert ".env" in (tmp_path / "a" / ".gitignore").read_text().splitlines()
+
+    def test_requirements_say_where_the_wheels_come_from(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        # PyPI's `panther-core` is another project: the file and the next steps name the wheelhouse (the wheel test
+        # at the repository root installs this file with --find-links).
+        assert create(["shop", str(tmp_path), "--database", "none"]) == 0
+        header = (tmp_path / "requirements.txt").read_text()
+        assert "not from PyPI" in header and "hatch build --all" in header
+        assert "pip install --find-links PATH/TO/panther/dist -r requirements.txt" in header
+        assert "pip install --find-links PATH/TO/panther/dist -r requirements.txt" in capsys.readouterr().out
 
 
 class TestRefusals:

@@ -1,9 +1,9 @@
 """Fixtures for the behavioural suite, which runs on both engines.
 
 ``engine`` is parametrised over ``pantherdb`` (a file under ``tmp_path``) and ``mongodb`` (the real server from
-``$PANTHER_TEST_MONGODB_URL``, a unique database per test, dropped afterwards; marked ``mongodb``, so it is skipped
-when no server answers and fails under ``CI=true``). ``make_app`` builds apps on that engine and starts their
-lifespan; ``app`` is one such app with no routes.
+``$PANTHER_TEST_MONGODB_URL``, a unique database per test, dropped afterwards; marked ``panther_mongodb``, so it is
+skipped when no server answers and fails under ``CI=true``). ``make_app`` builds apps on that engine and starts
+their lifespan; ``app`` is one such app with no routes.
 """
 
 from __future__ import annotations
@@ -41,10 +41,10 @@ class Engine:
         self.run = uuid.uuid4().hex[:12]
 
 
-@pytest.fixture(params=["pantherdb", pytest.param("mongodb", marks=pytest.mark.mongodb)])
+@pytest.fixture(params=["pantherdb", pytest.param("mongodb", marks=pytest.mark.panther_mongodb)])
 def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Engine:
     if request.param == "mongodb":
-        return Engine("mongodb", tmp_path, request.getfixturevalue("mongodb_url"))
+        return Engine("mongodb", tmp_path, request.getfixturevalue("panther_mongodb_url"))
     return Engine("pantherdb", tmp_path)
 
 

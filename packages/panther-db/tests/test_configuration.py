@@ -231,9 +231,9 @@ async def test_unreachable_mongodb_fails_the_startup_without_leaking_credentials
     assert "hunter2" not in str(caught.value)
 
 
-@pytest.mark.mongodb
-async def test_connection_string_options_pass_through_to_the_driver(tmp_path, mongodb_url):
-    host = f"{mongodb_url.rstrip('/')}/panther_test_options?appname=panther-test&retryWrites=false"
+@pytest.mark.panther_mongodb
+async def test_connection_string_options_pass_through_to_the_driver(tmp_path, panther_mongodb_url):
+    host = f"{panther_mongodb_url.rstrip('/')}/panther_test_options?appname=panther-test&retryWrites=false"
     app = build(tmp_path, DATABASE={"engine": {"class": "mongodb", "host": host, "maxPoolSize": 7}})
     await app.startup()
     try:

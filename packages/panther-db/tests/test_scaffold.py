@@ -52,8 +52,9 @@ def test_database_projects_use_the_documented_db_api(tmp_path: Path, database: s
     assert f'"class": "panther.db.connections.{engine}"' in code
     if database == "pantherdb":
         assert '"path": BASE_DIR / "database.pdb"' in code
-    requirements = (tmp_path / "requirements.txt").read_text().splitlines()
-    assert requirements[0].startswith("panther-core") and requirements[1].startswith("panther-db")
+    requirements = [line for line in (tmp_path / "requirements.txt").read_text().splitlines() if line[:1] != "#"]
+    assert requirements[0].startswith("panther-core~=")
+    assert requirements[1].startswith("panther-db~=" if database == "pantherdb" else "panther-db[mongodb]~=")
 
 
 @pytest.mark.parametrize("single_file", [False, True])

@@ -155,7 +155,10 @@ def create(project: Project, force: bool = False) -> int:
         print(f"  {path}")
     if ".env" in existing:
         print("  (kept the existing .env and its SECRET_KEY)")
-    print(f"\nNext:\n  cd {project.directory}\n  pip install -r requirements.txt\n  panther run main:app --reload")
+    print(
+        f"\nNext:\n  cd {project.directory}\n  {INSTALL_COMMAND}   # PATH/TO: see requirements.txt"
+        "\n  panther run main:app --reload"
+    )
     return 0
 
 
@@ -199,10 +202,23 @@ def _body(module: str) -> str:
     return module.split("\n\n\n", 1)[1].strip()
 
 
+#: How to install the requirements: Panther's wheels are not on PyPI (see ``REQUIREMENTS_HEADER``).
+INSTALL_COMMAND = "pip install --find-links PATH/TO/panther/dist -r requirements.txt"
+
+# Without the wheelhouse, pip would fail (no 6.x on PyPI) or, unpinned, install PyPI's unrelated `panther-core`.
+REQUIREMENTS_HEADER = f"""\
+# Panther 6 is installed from its wheels, not from PyPI: there, "panther-core" is an unrelated project.
+# Build the wheels in a checkout of Panther with `hatch build --all` (they land in its dist/ folder), then:
+#   {INSTALL_COMMAND}
+# or install from your team's index that serves them: pip install --index-url URL -r requirements.txt
+"""
+
+
 def _requirements(scaffold: Scaffold) -> str:
     major_minor = re.match(r"\d+\.\d+", __version__)
     pin = f"~={major_minor.group()}" if major_minor else ""
-    return "".join(f"{line}{pin}\n" for line in ("panther-core", scaffold.requirement) if line)
+    lines = "".join(f"{line}{pin}\n" for line in ("panther-core", scaffold.requirement) if line)
+    return f"{REQUIREMENTS_HEADER}{lines}"
 
 
 # --- Templates ----------------------------------------------------------------------------------------------------

@@ -1,19 +1,25 @@
-"""The pytest plugin of panther-testing: client fixtures, an app factory, throw-away plugins, redis/mongodb markers.
+"""The pytest plugin of panther-testing: client fixtures, an app factory, throw-away plugins, server markers.
 
-pytest loads it through the ``pytest11`` entry point; a project adds nothing to its conftest.py.
+pytest loads it through the ``pytest11`` entry point (name ``panther``); a project adds nothing to its conftest.py.
 
 Fixtures: ``panther_app`` (the app under test: an ``app`` fixture if the project defines one, else the test
 module's or class's ``app`` attribute), ``api_client`` / ``ws_client`` (clients of that app, started and closed
 around the test), ``panther_app_factory`` (builds ``Panther`` apps with test-friendly defaults and closes their
-clients), ``panther_plugin`` (registers a plugin for the apps the factory builds in one test), ``redis_url`` /
-``mongodb_url``. Markers: ``@pytest.mark.redis`` / ``@pytest.mark.mongodb`` skip a test when the server is not
-reachable, and fail it under ``CI=true``.
+clients), ``panther_plugin`` (registers a plugin for the apps the factory builds in one test),
+``panther_redis_url`` / ``panther_mongodb_url``. Markers: ``@pytest.mark.panther_redis`` /
+``@pytest.mark.panther_mongodb`` skip a test when the server is not reachable, and fail it under ``CI=true``.
+
+Installing it changes nothing for tests that do not use it: what it adds is prefixed ``panther_`` (as pytest-django
+prefixes ``django_``), except the two client fixtures, which keep upstream Panther's names (a project's own
+``api_client`` or ``ws_client`` fixture overrides them, as any conftest fixture overrides a plugin's). A coroutine test
+that uses one of these fixtures is run by pytest-asyncio; every other test follows the project's own asyncio settings.
 """
 
 from __future__ import annotations
 
+import inspect
 import sys
-from collections.abc import AsyncIterator, Callable, Iterable, Mapping
+from collections.abc import AsyncIterator, Callable, Generator, Iterable, Mapping
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
@@ -35,6 +41,20 @@ T = TypeVar("T")
 _PLUGINS = pytest.StashKey[list[object]]()
 _REACHABLE = pytest.StashKey[dict[str, bool]]()
 
+#: The fixtures this plugin defines; a coroutine test that uses one (directly or through another fixture) runs
+#: under pytest-asyncio.
+FIXTURES = frozenset(
+    {
+        "api_client",
+        "ws_client",
+        "panther_app",
+        "panther_app_factory",
+        "panther_plugin",
+        "panther_redis_url",
+        "panther_mongodb_url",
+    }
+)
+
 
 class AppFactory(Protocol):
     """What ``panther_app_factory`` returns."""
@@ -50,20 +70,62 @@ class AppFactory(Protocol):
     ) -> Panther: ...
 
 
-# --- Markers ------------------------------------------------------------------------------------------------------
+# --- Configuration ------------------------------------------------------------------------------------------------
+
+
+def pytest_load_initial_conftests(early_config: pytest.Config, parser: pytest.Parser, args: list[str]) -> None:
+    # pytest-asyncio (a dependency of this package) warns in every run of a project that leaves
+    # `asyncio_default_fixture_loop_scope` unset. Declare that option's default as "fixture-scope", the value its
+    # own warning gives for keeping today's behaviour: async fixtures run exactly as before, the warning is gone,
+    # and a value the project sets still wins. (Plugins are registered by now, so this declaration comes last.)
+    if early_config.pluginmanager.hasplugin("asyncio"):
+        parser.addini(
+            "asyncio_default_fixture_loop_scope",
+            type="string",
+            help="default scope of the asyncio event loop used to execute async fixtures "
+            "(panther-testing: 'fixture-scope' when unset)",
+            default="fixture-scope",
+        )
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    # Panther's tests are async: unless the project chose an asyncio mode itself, run `async def` tests without
-    # a marker on each (pytest-asyncio's "auto" mode), so the README's test passes in a fresh project as written.
-    if config.getoption("asyncio_mode", None) is None and "asyncio_mode" not in config.inicfg:
-        config.option.asyncio_mode = "auto"
     for service in SERVICES.values():
         config.addinivalue_line(
             "markers",
             f"{service.marker}: needs a {service.title} server at ${service.env} "
             "(skipped when absent, a failure under CI=true)",
         )
+
+
+@pytest.hookimpl(wrapper=True, trylast=True)  # inside pytest-asyncio's wrapper: it sees the marker added here
+def pytest_pycollect_makeitem(
+    collector: pytest.Module | pytest.Class, name: str, obj: object
+) -> Generator[None, Any, Any]:
+    collected = yield
+    for item in collected if isinstance(collected, list) else [collected]:
+        if (
+            isinstance(item, pytest.Function)
+            and inspect.iscoroutinefunction(item.obj)
+            and item.get_closest_marker("asyncio") is None
+            and uses_panther_fixtures(item)
+        ):
+            item.add_marker(pytest.mark.asyncio)
+    return collected
+
+
+def uses_panther_fixtures(item: pytest.Function) -> bool:
+    """Whether ``item`` uses a fixture of this plugin (not a project's fixture of the same name)."""
+    info = getattr(item, "_fixtureinfo", None)  # pytest's resolved fixtures of the item (it has no public accessor)
+    if info is None:
+        return not FIXTURES.isdisjoint(item.fixturenames)
+    for name in FIXTURES.intersection(info.names_closure):
+        definitions = info.name2fixturedefs.get(name, ())
+        if definitions and getattr(definitions[-1].func, "__module__", None) == __name__:
+            return True
+    return False
+
+
+# --- Servers ------------------------------------------------------------------------------------------------------
 
 
 @pytest.hookimpl(tryfirst=True)  # before fixtures are set up: a skipped test should not build anything
@@ -88,16 +150,16 @@ def require(config: pytest.Config, service: Service) -> str:
 
 
 @pytest.fixture
-def redis_url(request: pytest.FixtureRequest) -> str:
+def panther_redis_url(request: pytest.FixtureRequest) -> str:
     """The test Redis URL (``$PANTHER_TEST_REDIS_URL``, default ``redis://127.0.0.1:6379/0``); skips like the
-    ``redis`` marker when the server is not reachable."""
+    ``panther_redis`` marker when the server is not reachable."""
     return require(request.config, SERVICES["redis"])
 
 
 @pytest.fixture
-def mongodb_url(request: pytest.FixtureRequest) -> str:
+def panther_mongodb_url(request: pytest.FixtureRequest) -> str:
     """The test MongoDB URL (``$PANTHER_TEST_MONGODB_URL``, default ``mongodb://127.0.0.1:27017``); skips like
-    the ``mongodb`` marker when the server is not reachable."""
+    the ``panther_mongodb`` marker when the server is not reachable."""
     return require(request.config, SERVICES["mongodb"])
 
 

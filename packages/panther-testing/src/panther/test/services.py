@@ -1,8 +1,8 @@
 """Where the test Redis and MongoDB servers are, and a quick check that one answers (a TCP connect, no driver).
 
-URLs come from ``PANTHER_TEST_REDIS_URL`` and ``PANTHER_TEST_MONGODB_URL``. A test marked ``redis``/``mongodb`` is
-skipped when its server is not reachable, except under ``CI=true``, where a missing server is a failure: CI must
-not go green by skipping the tests it exists to run.
+URLs come from ``PANTHER_TEST_REDIS_URL`` and ``PANTHER_TEST_MONGODB_URL`` (by default, the standard ports on
+127.0.0.1). A test marked ``panther_redis``/``panther_mongodb`` is skipped when its server is not reachable, except
+under ``CI=true``, where a missing server is a failure: CI must not go green by skipping the tests it exists to run.
 """
 
 from __future__ import annotations
@@ -44,8 +44,8 @@ class Service:
 
 
 SERVICES: dict[str, Service] = {
-    "redis": Service("redis", "Redis", "PANTHER_TEST_REDIS_URL", "redis://127.0.0.1:6379/0", 6379),
-    "mongodb": Service("mongodb", "MongoDB", "PANTHER_TEST_MONGODB_URL", "mongodb://127.0.0.1:27017", 27017),
+    "redis": Service("panther_redis", "Redis", "PANTHER_TEST_REDIS_URL", "redis://127.0.0.1:6379/0", 6379),
+    "mongodb": Service("panther_mongodb", "MongoDB", "PANTHER_TEST_MONGODB_URL", "mongodb://127.0.0.1:27017", 27017),
 }
 
 
