@@ -128,12 +128,12 @@ def auth_app(panther_app_factory: AppFactory, users: Users, tmp_path: Path) -> A
 
 
 @pytest.fixture
-def redis_settings(redis_url: str) -> dict[str, Any]:
+def redis_settings(panther_redis_url: str) -> dict[str, Any]:
     """A ``REDIS`` setting for the test server, on this suite's own database."""
-    return {"url": f"{redis_url.rsplit('/', 1)[0]}/{REDIS_DB}"}
+    return {"url": f"{panther_redis_url.rsplit('/', 1)[0]}/{REDIS_DB}"}
 
 
-@pytest.fixture(params=["memory", pytest.param("redis", marks=pytest.mark.redis)])
+@pytest.fixture(params=["memory", pytest.param("redis", marks=pytest.mark.panther_redis)])
 def store_settings(request: pytest.FixtureRequest) -> dict[str, Any]:
     """Configs choosing the revocation store: none (in-process memory) or ``REDIS`` (the real server)."""
     if request.param == "redis":

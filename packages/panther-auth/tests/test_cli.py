@@ -49,12 +49,14 @@ def panther(cwd: Path, *args: str, stdin: str = "") -> subprocess.CompletedProce
     return subprocess.run(command, cwd=cwd, input=stdin, capture_output=True, text=True, timeout=60)
 
 
-@pytest.fixture(params=["pantherdb", pytest.param("mongodb", marks=pytest.mark.mongodb)])
+@pytest.fixture(params=["pantherdb", pytest.param("mongodb", marks=pytest.mark.panther_mongodb)])
 async def project(request: pytest.FixtureRequest, tmp_path: Path) -> Any:
     """``(directory, app)``: an app file using the engine, and an app of the test reading the same database."""
     if request.param == "mongodb":
         name = f"panther_auth_cli_{uuid.uuid4().hex[:12]}"
-        database = {"engine": {"class": "mongodb", "host": request.getfixturevalue("mongodb_url"), "database": name}}
+        database = {
+            "engine": {"class": "mongodb", "host": request.getfixturevalue("panther_mongodb_url"), "database": name}
+        }
     else:
         database = {"engine": {"class": "pantherdb", "path": str(tmp_path / "users.pdb")}}
     (tmp_path / "main.py").write_text(textwrap.dedent(APP_FILE.format(database=database)))

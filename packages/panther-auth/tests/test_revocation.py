@@ -77,7 +77,7 @@ class TestMemory:
         assert len(store) <= 50 and len(store._expiries) <= 51
 
 
-@pytest.mark.redis
+@pytest.mark.panther_redis
 class TestRedis:
     @pytest.fixture
     async def client(self, redis_settings: dict[str, Any]) -> Any:

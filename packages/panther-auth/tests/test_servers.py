@@ -133,10 +133,10 @@ def start(tmp_path: Path) -> Iterator[Any]:
     (tmp_path / "app.py").write_text(textwrap.dedent(APP))
     servers: list[Server] = []
 
-    def start_server(redis_url: str | None = None, *args: str) -> Server:
+    def start_server(panther_redis_url: str | None = None, *args: str) -> Server:
         env = {k: v for k, v in os.environ.items() if k not in ("TEST_REDIS_URL", "WEB_CONCURRENCY")}
-        if redis_url:
-            env["TEST_REDIS_URL"] = redis_url
+        if panther_redis_url:
+            env["TEST_REDIS_URL"] = panther_redis_url
         server = Server(tmp_path, env, *args)
         servers.append(server)
         return server
@@ -146,7 +146,7 @@ def start(tmp_path: Path) -> Iterator[Any]:
         server.stop()
 
 
-@pytest.mark.redis
+@pytest.mark.panther_redis
 def test_revocation_is_cluster_wide_with_redis(start, redis_settings):
     one, two = start(redis_settings["url"]), start(redis_settings["url"])
     status, tokens = one.request("POST", "/login/", body={"id": "1"})

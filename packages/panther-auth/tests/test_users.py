@@ -60,13 +60,13 @@ async def logout(request: Request) -> Any:
 URLS = {"login": login, "me": me, "refresh": refresh, "logout": logout}
 
 
-@pytest.fixture(params=["pantherdb", pytest.param("mongodb", marks=pytest.mark.mongodb)])
+@pytest.fixture(params=["pantherdb", pytest.param("mongodb", marks=pytest.mark.panther_mongodb)])
 async def client(request: pytest.FixtureRequest, tmp_path: Path) -> Any:
     if request.param == "mongodb":
         database = {
             "engine": {
                 "class": "mongodb",
-                "host": request.getfixturevalue("mongodb_url"),
+                "host": request.getfixturevalue("panther_mongodb_url"),
                 "database": f"panther_auth_test_{uuid.uuid4().hex[:12]}",
             }
         }

@@ -24,7 +24,7 @@ import pytest
 
 from panther.background_tasks.leases import RUNNING_TTL
 
-pytestmark = [pytest.mark.redis, pytest.mark.slow]
+pytestmark = [pytest.mark.panther_redis, pytest.mark.slow]
 
 APP = """
 import os
@@ -82,13 +82,13 @@ def wait_until_up(server: subprocess.Popen[bytes], port: int) -> int:
 
 
 @pytest.fixture
-def servers(tmp_path: Path, redis_url: str) -> Iterator[tuple[str, dict[int, subprocess.Popen[bytes]]]]:
+def servers(tmp_path: Path, panther_redis_url: str) -> Iterator[tuple[str, dict[int, subprocess.Popen[bytes]]]]:
     (tmp_path / "cluster_app.py").write_text(textwrap.dedent(APP))
     prefix = f"panther-test:cluster:{uuid.uuid4().hex}"
     env = {
         **os.environ,
         "TASKS_TEST_PREFIX": prefix,
-        "TASKS_TEST_REDIS": redis_url,
+        "TASKS_TEST_REDIS": panther_redis_url,
         "PYTHONPATH": os.pathsep.join([str(tmp_path), os.environ.get("PYTHONPATH", "")]),
     }
     env.pop("PANTHER_DISABLE_PLUGIN_AUTOLOAD", None)
@@ -124,17 +124,17 @@ def servers(tmp_path: Path, redis_url: str) -> Iterator[tuple[str, dict[int, sub
                 server.stdout.close()
         import redis
 
-        client = redis.Redis.from_url(redis_url)
+        client = redis.Redis.from_url(panther_redis_url)
         keys = list(client.scan_iter(f"{prefix}:*"))
         if keys:
             client.delete(*keys)
         client.close()
 
 
-def read_runs(redis_url: str, prefix: str) -> list[tuple[int, float]]:
+def read_runs(panther_redis_url: str, prefix: str) -> list[tuple[int, float]]:
     import redis
 
-    client = redis.Redis.from_url(redis_url)
+    client = redis.Redis.from_url(panther_redis_url)
     try:
         return [
             (int(pid), float(at))
@@ -154,13 +154,13 @@ def assert_once_per_second(runs: list[tuple[int, float]], start: float, end: flo
 
 
 def test_two_servers_run_each_scheduled_run_once(
-    servers: tuple[str, dict[int, subprocess.Popen[bytes]]], redis_url: str
+    servers: tuple[str, dict[int, subprocess.Popen[bytes]]], panther_redis_url: str
 ) -> None:
     prefix, processes = servers
     start = time.time()
     time.sleep(4.2)
     end = time.time()
-    runs = read_runs(redis_url, prefix)
+    runs = read_runs(panther_redis_url, prefix)
     assert_once_per_second(runs, start, end)
     window = [run for run in runs if start < run[1] < end]
     assert 3 <= len(window) <= 5, f"an every-second task ran {len(window)} times in 4.2 s by two servers: {runs}"
@@ -174,11 +174,11 @@ def test_two_servers_run_each_scheduled_run_once(
     survivor = next(pid for pid in processes if pid != last_pid)
     deadline = killed_at + RUNNING_TTL + 5
     while time.time() < deadline:
-        after = [run for run in read_runs(redis_url, prefix) if run[1] > killed_at]
+        after = [run for run in read_runs(panther_redis_url, prefix) if run[1] > killed_at]
         if len(after) >= 3:
             break
         time.sleep(0.2)
-    after = [run for run in read_runs(redis_url, prefix) if run[1] > killed_at]
+    after = [run for run in read_runs(panther_redis_url, prefix) if run[1] > killed_at]
     assert len(after) >= 3, "the surviving server did not take over the schedule"
     assert {pid for pid, _ in after} == {survivor}
-    assert_once_per_second(read_runs(redis_url, prefix), start, start)  # still no second run twice
+    assert_once_per_second(read_runs(panther_redis_url, prefix), start, start)  # still no second run twice

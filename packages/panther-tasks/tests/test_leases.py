@@ -21,7 +21,7 @@ from panther.background_tasks.clock import ManualClock, SystemClock
 from panther.context import current_app
 from panther.test import APIClient
 
-pytestmark = pytest.mark.redis
+pytestmark = pytest.mark.panther_redis
 
 NOON = dt.datetime(2030, 1, 2, 12, tzinfo=dt.UTC).timestamp()
 
@@ -47,7 +47,7 @@ Cluster = Callable[..., list[Panther]]
 
 
 @pytest_asyncio.fixture
-async def cluster(redis_url: str) -> AsyncIterator[Cluster]:
+async def cluster(panther_redis_url: str) -> AsyncIterator[Cluster]:
     """``cluster(n, urls=..., clock=...)``: ``n`` apps ("workers") on the same Redis key prefix, one clock."""
     prefix = f"panther-test:tasks:{uuid.uuid4().hex}"
     apps: list[Panther] = []
@@ -59,7 +59,7 @@ async def cluster(redis_url: str) -> AsyncIterator[Cluster]:
                 __name__,
                 configs={
                     "BACKGROUND_TASKS": True,
-                    "REDIS": {"url": redis_url},
+                    "REDIS": {"url": panther_redis_url},
                     "BACKGROUND_TASKS_KEY_PREFIX": prefix,
                     "WORKER": f"w{index}",
                     **configs,
@@ -75,7 +75,7 @@ async def cluster(redis_url: str) -> AsyncIterator[Cluster]:
         await app.shutdown()
     import redis.asyncio as aioredis
 
-    client = aioredis.Redis.from_url(redis_url)
+    client = aioredis.Redis.from_url(panther_redis_url)
     keys = [key async for key in client.scan_iter(f"{prefix}:*")]
     if keys:
         await client.delete(*keys)

@@ -26,5 +26,5 @@ def channel() -> str:
 
 
 @pytest.fixture
-def redis_configs(redis_url: str, channel: str) -> Iterator[dict[str, Any]]:
-    yield {"REDIS": {"url": redis_url}, "WS_REDIS_CHANNEL": channel}
+def redis_configs(panther_redis_url: str, channel: str) -> Iterator[dict[str, Any]]:
+    yield {"REDIS": {"url": panther_redis_url}, "WS_REDIS_CHANNEL": channel}

@@ -135,7 +135,7 @@ async def nothing_arrives(ws: ClientConnection, seconds: float = 0.3) -> bool:
     return False
 
 
-@pytest.mark.redis
+@pytest.mark.panther_redis
 async def test_a_socket_on_one_process_receives_what_the_other_sent(servers: tuple[Server, Server]) -> None:
     a, b = servers
     ws, connection_id, holder_pid = await joined(a, "solo")
@@ -157,7 +157,7 @@ async def test_a_socket_on_one_process_receives_what_the_other_sent(servers: tup
         await ws.close()
 
 
-@pytest.mark.redis
+@pytest.mark.panther_redis
 async def test_a_group_spans_both_processes(servers: tuple[Server, Server]) -> None:
     a, b = servers
     on_a, _, pid_a = await joined(a, "lobby")
@@ -176,7 +176,7 @@ async def test_a_group_spans_both_processes(servers: tuple[Server, Server]) -> N
             await ws.close()
 
 
-@pytest.mark.redis
+@pytest.mark.panther_redis
 async def test_handshake_refusals_are_http_answers(servers: tuple[Server, Server]) -> None:
     a, _ = servers
     async with connect(f"{a.ws}/seats/7") as ws:
@@ -204,7 +204,7 @@ def _get(url: str) -> tuple[int, Any]:
         return error.code, json.loads(error.read())
 
 
-@pytest.mark.redis
+@pytest.mark.panther_redis
 async def test_a_crash_in_receive_closes_that_socket_only(servers: tuple[Server, Server]) -> None:
     a, _ = servers
     crashing, _, _ = await joined(a, "crash-room")

@@ -22,7 +22,7 @@ from panther.websocket import (
 from panther.websocket.registry import decode_message, encode_message
 from panther.websocket.state import WEBSOCKETS
 
-pytestmark = pytest.mark.redis
+pytestmark = pytest.mark.panther_redis
 
 
 class Room(GenericWebsocket):
@@ -106,20 +106,20 @@ async def test_group_broadcast_reaches_members_in_every_worker_once(workers: tup
 
 
 async def test_the_listener_survives_a_lost_subscription(
-    panther_app_factory: Any, redis_url: str, channel: str, caplog: pytest.LogCaptureFixture
+    panther_app_factory: Any, panther_redis_url: str, channel: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     # The holder's connections carry a name of their own, so the test can cut just them on the shared server.
     name = channel.replace(":", "-")
     holder = panther_app_factory(
-        urls=URLS, configs={"REDIS": {"url": redis_url, "client_name": name}, "WS_REDIS_CHANNEL": channel}
+        urls=URLS, configs={"REDIS": {"url": panther_redis_url, "client_name": name}, "WS_REDIS_CHANNEL": channel}
     )
-    other = panther_app_factory(urls=URLS, configs={"REDIS": {"url": redis_url}, "WS_REDIS_CHANNEL": channel})
+    other = panther_app_factory(urls=URLS, configs={"REDIS": {"url": panther_redis_url}, "WS_REDIS_CHANNEL": channel})
     async with WebsocketClient(holder) as client, WebsocketClient(other) as other_client:
         ws, connection_id = await opened(client, "/rooms/a")
         await other_client.startup()
         listener = holder.stash[WEBSOCKETS].listener
         assert listener is not None and listener.subscribed.is_set()
-        admin = aioredis.Redis.from_url(redis_url)
+        admin = aioredis.Redis.from_url(panther_redis_url)
         try:
             with caplog.at_level(logging.WARNING, logger="panther"):
                 # As if Redis restarted, for this subscriber only.
@@ -141,12 +141,12 @@ async def test_the_listener_survives_a_lost_subscription(
 
 
 async def test_malformed_messages_on_the_channel_are_ignored(
-    workers: tuple[Any, Any], redis_url: str, channel: str, caplog: pytest.LogCaptureFixture
+    workers: tuple[Any, Any], panther_redis_url: str, channel: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     holder, _ = workers
     async with WebsocketClient(holder) as client:
         ws, connection_id = await opened(client, "/rooms/a")
-        publisher = aioredis.Redis.from_url(redis_url)
+        publisher = aioredis.Redis.from_url(panther_redis_url)
         try:
             for junk in (b"not json", b'{"action": "explode"}', b'{"action": "send", "target": 1}', b"[]"):
                 await publisher.publish(channel, junk)
