@@ -55,12 +55,12 @@ def success_responses(
     """``{status: Response Object}`` for what the endpoint sends when it succeeds (``returns``: its return
     annotation, ``inspect.Parameter.empty`` when it has none)."""
     status = output_schema.status_code if output_schema is not None else None
-    if returns is None or returns is type(None):  # `-> None`: an empty body, whatever would filter it
-        code = status or 200
-        return {str(code): {"description": reason(code)}}
     if output_schema is not None and output_schema.model is not None:
         content = _json(registry.schema(output_schema.model, "serialization", where))
         return {str(status or 200): _response(status or 200, content)}
+    if returns is None or returns is type(None):  # `-> None`: an empty body, whatever would filter it
+        code = status or 200
+        return {str(code): {"description": reason(code)}}
     if output_model is not None:
         model = registry.schema(output_model, "serialization", where)
         shape = _shape(returns)
