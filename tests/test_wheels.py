@@ -20,6 +20,7 @@ EXPECTED = {
     "panther-auth": {"authentications"},
     "panther-cache": {"throttling", "caching"},
     "panther-tasks": {"background_tasks"},
+    "panther-openapi": {"openapi"},
     "panther-testing": {"test"},
 }
 

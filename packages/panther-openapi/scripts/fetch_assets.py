@@ -8,9 +8,11 @@ The packages, versions, tarball hashes and files are pinned in ``panther/openapi
 tarball is downloaded with ``npm pack`` (so npm's configured registry and proxy apply), its sha512 is compared
 with the pinned integrity, and the listed files are copied flat into ``static/<package>-<version>/`` with the
 package's licence and a ``SHA256SUMS`` of what was copied. A bundle's ``patches`` (each with its reason) are
-applied to the copies, only ever to keep a page from loading something from another host. Run it after changing a pin, and commit the result:
-building the wheel and running the app never touch the network. ``--check`` needs no network: it compares every
-vendored file with its ``SHA256SUMS`` and reports missing, extra or changed files.
+applied to the copies, only ever to keep a page from loading something from another host.
+
+Run it after changing a pin, and commit the result: building the wheel and running the app never touch the
+network. ``--check`` needs no network: it compares every vendored file with its ``SHA256SUMS`` and reports
+missing, extra or changed files.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ import sys
 import tarfile
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 # The pins, read from the package's own module (loaded as a file: it needs only the standard library).
 _spec = importlib.util.spec_from_file_location(
@@ -35,7 +38,12 @@ assert _spec is not None and _spec.loader is not None
 assets = importlib.util.module_from_spec(_spec)
 sys.modules[_spec.name] = assets  # dataclasses look their module up while the class is created
 _spec.loader.exec_module(assets)
-BUNDLES, STATIC_DIR, Bundle = assets.BUNDLES, assets.STATIC_DIR, assets.Bundle
+if TYPE_CHECKING:
+    from panther.openapi.assets import Bundle
+else:
+    Bundle = assets.Bundle
+BUNDLES: dict[str, Bundle] = assets.BUNDLES
+STATIC_DIR: Path = assets.STATIC_DIR
 
 #: Written as LICENSE for a package whose tarball ships no licence file (its package.json declares MIT).
 MIT_TEXT = """MIT License
@@ -127,7 +135,10 @@ def check() -> list[str]:
         if not sums_file.is_file():
             problems.append(f"static/{bundle.directory} is missing: run this script")
             continue
-        sums = dict(reversed(line.split("  ", 1)) for line in sums_file.read_text().splitlines())
+        sums: dict[str, str] = {}
+        for line in sums_file.read_text().splitlines():
+            digest, name = line.split("  ", 1)
+            sums[name] = digest
         wanted = set(bundle.names())
         for name in sorted(wanted - set(sums)):
             problems.append(f"static/{bundle.directory}/{name} is missing")

@@ -60,4 +60,6 @@ def test_the_wheel_ships_the_templates_and_static_files(tmp_path: Path) -> None:
     for bundle in BUNDLES.values():
         for name in bundle.names():
             assert f"panther/openapi/static/{bundle.directory}/{name}" in names
-    assert {f"panther/openapi/templates/{ui}.html" for ui in ("swagger", "redoc", "scalar", "rapidoc", "spotlight")} <= names
+    assert {
+        f"panther/openapi/templates/{ui}.html" for ui in ("swagger", "redoc", "scalar", "rapidoc", "spotlight")
+    } <= names

@@ -174,7 +174,9 @@ class TestBodies:
             }
         assert "requestBody" not in operations["get"] and "requestBody" not in operations["delete"]
         book_in = doc["components"]["schemas"]["BookIn"]
-        assert book_in["properties"]["title"]["minLength"] == 1 and book_in["properties"]["pages"]["exclusiveMinimum"] == 0
+        assert (
+            book_in["properties"]["title"]["minLength"] == 1 and book_in["properties"]["pages"]["exclusiveMinimum"] == 0
+        )
         assert book_in["description"] == "A book to store."
 
     def test_a_model_read_and_written_differently_is_split_into_input_and_output(self, make_app: Build) -> None:
@@ -285,7 +287,10 @@ class TestResponses:
             return doc["paths"][f"/{path}/"]["get"]["responses"]  # type: ignore[no-any-return]
 
         assert content_schema(responses("model")["200"]) == {"$ref": "#/components/schemas/BookOut"}
-        assert content_schema(responses("mapping")["200"]) == {"type": "object", "additionalProperties": {"type": "integer"}}
+        assert content_schema(responses("mapping")["200"]) == {
+            "type": "object",
+            "additionalProperties": {"type": "integer"},
+        }
         assert responses("html")["200"]["content"] == {"text/html": {"schema": {"type": "string"}}}
         assert responses("text")["200"]["content"] == {"text/plain": {"schema": {"type": "string"}}}
         assert responses("json")["200"]["content"] == {"application/json": {}}  # JSON, any shape

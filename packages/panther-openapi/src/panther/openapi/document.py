@@ -13,14 +13,13 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from panther.building import load_auth_setting
-from panther.parameters import caster
-
 from panther.openapi.components import REF_TEMPLATE, SchemaRegistry
-from panther.openapi.endpoints import annotations, docstring, endpoint_function, endpoint_name
+from panther.openapi.endpoints import docstring, endpoint_function, endpoint_name, evaluated_annotations
 from panther.openapi.responses import ERROR_SCHEMA, success_responses
 from panther.openapi.schemas import OutputSchema, output_schemas
 from panther.openapi.security import SecuritySchemes, auth_declaration
 from panther.openapi.settings import OpenAPISettings
+from panther.parameters import caster
 
 if TYPE_CHECKING:
     from panther.main import Panther
@@ -92,7 +91,7 @@ class _Builder:
     ) -> dict[str, Any]:
         endpoint = route.endpoint
         func = endpoint_function(endpoint, method)
-        hints = annotations(func)
+        hints = evaluated_annotations(func)
         operation: dict[str, Any] = {}
         tags = output.tags if output is not None and output.tags else _default_tags(route.path)
         if tags:
@@ -174,7 +173,7 @@ class _Builder:
         operation["operationId"] = self._operation_id(endpoint_name(endpoint), "websocket", route.path)
         variables = route.plan.variables if route.plan is not None else _variables(route.path)
         if variables:
-            hints = annotations(func)
+            hints = evaluated_annotations(func)
             operation["parameters"] = [_path_parameter(name, hints.get(name)) for name in variables]
         operation["responses"] = {
             "101": {"description": "Switching Protocols: the WebSocket connection is open"},
@@ -283,4 +282,3 @@ def _free_name(name: str, taken: dict[str, Any]) -> str:
         n += 1
         candidate = f"{name}{n}"
     return candidate
-

@@ -9,7 +9,7 @@ import inspect
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["annotations", "docstring", "endpoint_function", "endpoint_name"]
+__all__ = ["docstring", "endpoint_function", "endpoint_name", "evaluated_annotations"]
 
 
 def endpoint_function(endpoint: Any, method: str) -> Callable[..., Any] | None:
@@ -21,7 +21,7 @@ def endpoint_function(endpoint: Any, method: str) -> Callable[..., Any] | None:
     api = getattr(endpoint, "api", None)
     func = getattr(api, "func", None)
     if callable(func):
-        return func  # type: ignore[no-any-return]
+        return func  # type: ignore[no-any-return,unused-ignore]
     return endpoint if callable(endpoint) else None
 
 
@@ -43,7 +43,7 @@ def docstring(endpoint: Any, func: Callable[..., Any] | None) -> tuple[str | Non
     return summary, description or None
 
 
-def annotations(func: Callable[..., Any] | None) -> dict[str, Any]:
+def evaluated_annotations(func: Callable[..., Any] | None) -> dict[str, Any]:
     """The evaluated annotations of ``func`` (``'return'`` included); one that cannot be evaluated is left out.
 
     Evaluated one by one when a single name cannot be resolved (``Request`` imported under ``TYPE_CHECKING``), so

@@ -10,12 +10,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from panther.plugins import hookimpl
-
 from panther.openapi.schemas import output_schemas
 from panther.openapi.serving import SETTINGS, served_docs
 from panther.openapi.settings import read_settings
 from panther.openapi.views import OpenAPIJSON, OpenAPIStatic, UIView
+from panther.plugins import hookimpl
 
 if TYPE_CHECKING:
     from panther.configs import Config

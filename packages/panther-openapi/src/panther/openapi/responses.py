@@ -18,10 +18,9 @@ from typing import Any
 from pydantic import BaseModel
 
 from panther.file_response import FileResponse
-from panther.response import RedirectResponse, Response, StreamingResponse
-
 from panther.openapi.components import SchemaRegistry
 from panther.openapi.schemas import OutputSchema
+from panther.response import RedirectResponse, Response, StreamingResponse
 
 __all__ = ["ERROR_SCHEMA", "reason", "success_responses"]
 

@@ -18,11 +18,10 @@ import orjson
 from markupsafe import Markup
 
 from panther.exceptions import PantherError
-from panther.stash import StashKey
-
 from panther.openapi.assets import BUNDLES
 from panther.openapi.document import build_document
 from panther.openapi.settings import OpenAPISettings, read_settings
+from panther.stash import StashKey
 
 if TYPE_CHECKING:
     from panther.main import Panther
@@ -72,7 +71,7 @@ def served_docs(app: Panther) -> ServedDocs:
 
 def openapi_document(app: Panther) -> dict[str, Any]:
     """The OpenAPI document of ``app`` (a fresh copy: change it freely)."""
-    return orjson.loads(served_docs(app).json.body)  # type: ignore[no-any-return]
+    return orjson.loads(served_docs(app).json.body)  # type: ignore[no-any-return,unused-ignore]
 
 
 def _pages(app: Panther, document: dict[str, Any]) -> dict[str, Page]:

@@ -12,12 +12,11 @@ from typing import ClassVar
 from panther.app import GenericAPI
 from panther.exceptions import NotFoundAPIError
 from panther.file_response import FileResponse
-from panther.request import Request
-from panther.response import HTMLResponse, RedirectResponse, Response
-
 from panther.openapi.assets import find_asset
 from panther.openapi.schemas import OutputSchema
-from panther.openapi.serving import Page, served_docs
+from panther.openapi.serving import Page, ServedDocs, served_docs
+from panther.request import Request
+from panther.response import HTMLResponse, RedirectResponse, Response
 
 __all__ = [
     "OpenAPIJSON",
@@ -43,6 +42,13 @@ def _not_modified(request: Request, page: Page) -> bool:
     return header.strip() == "*" or page.etag in (tag.strip().removeprefix("W/") for tag in header.split(","))
 
 
+def _docs(request: Request) -> ServedDocs:
+    app = request.app
+    if app is None:  # only a request built by hand has no app
+        raise NotFoundAPIError
+    return served_docs(app)
+
+
 def _answer(request: Request, page: Page, response_class: type[Response]) -> Response:
     headers = {"ETag": page.etag, "Cache-Control": REVALIDATE}
     if _not_modified(request, page):
@@ -56,7 +62,7 @@ class OpenAPIJSON(GenericAPI):
     output_schema = OutputSchema(exclude_in_docs=True)
 
     async def get(self, request: Request) -> Response:
-        return _answer(request, served_docs(request.app).json, Response)
+        return _answer(request, _docs(request).json, Response)
 
 
 class UIView(GenericAPI):
@@ -74,7 +80,7 @@ class UIView(GenericAPI):
             last = path.rsplit("/", 1)[-1]
             query = request.scope.get("query_string", b"").decode("latin-1")
             return RedirectResponse(f"{last}/?{query}" if query else f"{last}/", status_code=307)
-        page = served_docs(request.app).pages.get(path.strip("/"))
+        page = _docs(request).pages.get(path.strip("/"))
         if page is None:  # served under a URL the app did not build a page for (a mount with variables)
             raise NotFoundAPIError
         return _answer(request, page, HTMLResponse)
