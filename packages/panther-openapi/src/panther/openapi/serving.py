@@ -8,14 +8,14 @@ UI's files from the app's static route by a relative URL, so it works under any 
 from __future__ import annotations
 
 import hashlib
+import html
 import posixpath
 from dataclasses import dataclass, field
 from pathlib import Path
+from string import Template
 from typing import TYPE_CHECKING, Any
 
-import jinja2
 import orjson
-from markupsafe import Markup
 
 from panther.exceptions import PantherError
 from panther.openapi.assets import BUNDLES
@@ -81,9 +81,9 @@ def _pages(app: Panther, document: dict[str, Any]) -> dict[str, Page]:
     if not ui_routes:
         return {}
     static_prefixes = [_static_prefix(r) for r in app.routes if _is(r, OpenAPIStatic)]
-    environment = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES_DIR), autoescape=True)
-    # Safe inside <script>: `<` can never close the element (what Jinja's |tojson escapes, done once here).
-    embedded = Markup(
+    # Safe inside <script>: `<` can never close the element (what Jinja's |tojson escapes), encoded once for all
+    # pages. The templates are plain `string.Template`s: three substitutions need no template engine.
+    embedded = (
         orjson.dumps(document)
         .decode()
         .replace("<", "\\u003c")
@@ -91,6 +91,8 @@ def _pages(app: Panther, document: dict[str, Any]) -> dict[str, Page]:
         .replace("&", "\\u0026")
         .replace("'", "\\u0027")
     )
+    title = html.escape(str(document["info"]["title"]))
+    templates: dict[str, Template] = {}
     pages = {}
     for route in ui_routes:
         view: type[UIView] = route.endpoint
@@ -104,10 +106,12 @@ def _pages(app: Panther, document: dict[str, Any]) -> dict[str, Page]:
         # The page is served at `<path>/` (the view redirects there), so URLs relative to it are stable.
         relative = posixpath.relpath(static or ".", route.path or ".")
         bundle = BUNDLES[view.ui]
-        html = environment.get_template(view.template).render(
-            title=document["info"]["title"], assets=f"{relative}/{bundle.directory}", document=embedded
-        )
-        pages[route.path] = Page.of(html.encode())
+        template = templates.get(view.template)
+        if template is None:
+            template = templates[view.template] = Template((TEMPLATES_DIR / view.template).read_text("utf-8"))
+        assets = html.escape(f"{relative}/{bundle.directory}")
+        page = template.substitute(title=title, assets=assets, document=embedded)
+        pages[route.path] = Page.of(page.encode())
     return pages
 
 
