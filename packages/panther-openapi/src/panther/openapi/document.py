@@ -20,6 +20,7 @@ from panther.openapi.schemas import OutputSchema, output_schemas
 from panther.openapi.security import SecuritySchemes, auth_declaration
 from panther.openapi.settings import OpenAPISettings
 from panther.parameters import caster
+from panther.routings import variable_names
 
 if TYPE_CHECKING:
     from panther.main import Panther
@@ -30,7 +31,7 @@ __all__ = ["OPENAPI_VERSION", "build_document", "openapi_path"]
 
 OPENAPI_VERSION = "3.1.0"
 _BODY_METHODS = frozenset(("POST", "PUT", "PATCH"))
-_VARIABLE = re.compile(r"<([a-zA-Z_][a-zA-Z0-9_]*)>")
+_STRING = {"type": "string"}
 #: What ``panther.parameters`` accepts for an ``int`` path variable: at most 18 digits, optionally negative.
 _INT_LIMIT = 10**18 - 1
 
@@ -103,9 +104,10 @@ class _Builder:
         if description or notes:
             operation["description"] = "\n\n".join(filter(None, [description, "\n".join(notes)]))
         operation["operationId"] = self._operation_id(endpoint_name(endpoint), method, route.path)
-        variables = plan.variables if plan is not None else _variables(route.path)
-        if variables:
-            operation["parameters"] = [_path_parameter(name, hints.get(name)) for name in variables]
+        variables = plan.variables if plan is not None else variable_names(route.path)
+        parameters = [_path_parameter(name, hints.get(name)) for name in variables]
+        if parameters:
+            operation["parameters"] = parameters
 
         input_model = plan.options.input_model if plan is not None and method in _BODY_METHODS else None
         where_method = f"{where} {method}"
@@ -120,7 +122,7 @@ class _Builder:
             hints.get("return", inspect.Parameter.empty),
             where_method,
         )
-        for status, text in self._errors(plan, variables, hints, input_model is not None).items():
+        for status, text in self._errors(plan, parameters, input_model is not None).items():
             responses.setdefault(str(status), self._error(text))
         operation["responses"] = dict(sorted(responses.items()))
 
@@ -131,14 +133,12 @@ class _Builder:
             operation["deprecated"] = True
         return operation
 
-    def _errors(
-        self, plan: EndpointPlan | None, variables: tuple[str, ...], hints: dict[str, Any], has_body: bool
-    ) -> dict[int, str]:
+    def _errors(self, plan: EndpointPlan | None, parameters: list[dict[str, Any]], has_body: bool) -> dict[int, str]:
         bad_request = []
         errors: dict[int, str] = {}
-        if any(caster(name, hints.get(name)) is not None for name in variables):
+        if any(parameter["schema"] != _STRING for parameter in parameters):  # a cast that can fail
             bad_request.append("a path variable is not of its type")
-        if variables:
+        if parameters:
             errors[404] = "Not Found: nothing exists under this path"
         if has_body:
             bad_request.append("the body is malformed JSON or does not validate (one message per field)")
@@ -171,7 +171,7 @@ class _Builder:
         operation["summary"] = summary or f"WebSocket {endpoint_name(endpoint)}"
         operation["description"] = f"{description}\n\n{how}" if description else how
         operation["operationId"] = self._operation_id(endpoint_name(endpoint), "websocket", route.path)
-        variables = route.plan.variables if route.plan is not None else _variables(route.path)
+        variables = route.plan.variables if route.plan is not None else variable_names(route.path)
         if variables:
             hints = evaluated_annotations(func)
             operation["parameters"] = [_path_parameter(name, hints.get(name)) for name in variables]
@@ -232,10 +232,6 @@ def _excluded(output: Any) -> bool:
     return isinstance(output, OutputSchema) and output.exclude_in_docs
 
 
-def _variables(path: str) -> tuple[str, ...]:
-    return tuple(_VARIABLE.findall(path))
-
-
 def _default_tags(path: str) -> list[str]:
     """Endpoints are grouped by the first segment of their URL (``books/<id>`` → ``books``)."""
     first = path.split("/", 1)[0]
@@ -246,7 +242,7 @@ def _path_parameter(name: str, annotation: Any) -> dict[str, Any]:
     """A path parameter typed as ``panther.parameters`` casts it (a type it does not cast stays a string)."""
     schema: dict[str, Any]
     if caster(name, annotation) is None:
-        schema = {"type": "string"}
+        schema = dict(_STRING)
     elif annotation is int:
         schema = {"type": "integer", "minimum": -_INT_LIMIT, "maximum": _INT_LIMIT}
     elif annotation is float:

@@ -63,8 +63,8 @@ def served_docs(app: Panther) -> ServedDocs:
     if docs is None:
         settings = app.stash.get(SETTINGS) or read_settings(app.config.get("OPENAPI"))
         document = build_document(app, settings)
-        docs = ServedDocs(document, Page.of(orjson.dumps(document)))
-        docs.pages = _pages(app, document)
+        encoded = orjson.dumps(document)
+        docs = ServedDocs(document, Page.of(encoded), _pages(app, document, encoded))
         app.stash[DOCS] = docs
     return docs
 
@@ -74,7 +74,7 @@ def openapi_document(app: Panther) -> dict[str, Any]:
     return orjson.loads(served_docs(app).json.body)  # type: ignore[no-any-return,unused-ignore]
 
 
-def _pages(app: Panther, document: dict[str, Any]) -> dict[str, Page]:
+def _pages(app: Panther, document: dict[str, Any], encoded: bytes) -> dict[str, Page]:
     from panther.openapi.views import OpenAPIStatic, UIView
 
     ui_routes = [r for r in app.routes if _is(r, UIView)]
@@ -84,8 +84,7 @@ def _pages(app: Panther, document: dict[str, Any]) -> dict[str, Page]:
     # Safe inside <script>: `<` can never close the element (what Jinja's |tojson escapes), encoded once for all
     # pages. The templates are plain `string.Template`s: three substitutions need no template engine.
     embedded = (
-        orjson.dumps(document)
-        .decode()
+        encoded.decode()
         .replace("<", "\\u003c")
         .replace(">", "\\u003e")
         .replace("&", "\\u0026")
