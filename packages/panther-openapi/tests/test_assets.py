@@ -49,6 +49,7 @@ def test_the_redoc_patch_removed_its_only_cdn_url() -> None:
 
 @pytest.mark.slow
 def test_the_wheel_ships_the_templates_and_static_files(tmp_path: Path) -> None:
+    pytest.importorskip("hatchling", reason="builds the wheel with hatchling")
     subprocess.run(
         [sys.executable, "-m", "hatchling", "build", "-t", "wheel", "-d", str(tmp_path)],
         cwd=PACKAGE,
