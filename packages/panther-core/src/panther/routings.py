@@ -1,7 +1,8 @@
 """URL routing: validate nested URL dicts at startup and resolve request paths against a precomputed table.
 
 URLs are nested dicts of ``prefix -> endpoint | dict``; ``'books/'``, ``'/books'`` and ``'books'`` are the same key,
-``''`` is the root and ``<name>`` is a path variable filling a whole segment. Fully static paths are answered by one
+``''`` is the root and ``<name>`` is a path variable filling a whole segment. Segments are made of letters, digits,
+``_``, ``-`` and ``.`` (``openapi.json``), but never of dots alone. Fully static paths are answered by one
 dict lookup whatever the number of routes; paths with variables walk a segment tree that tries static segments
 first and falls back to a variable when a static branch dead-ends.
 """
