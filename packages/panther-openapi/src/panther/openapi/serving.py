@@ -84,11 +84,7 @@ def _pages(app: Panther, document: dict[str, Any], encoded: bytes) -> dict[str, 
     # Safe inside <script>: `<` can never close the element (what Jinja's |tojson escapes), encoded once for all
     # pages. The templates are plain `string.Template`s: three substitutions need no template engine.
     embedded = (
-        encoded.decode()
-        .replace("<", "\\u003c")
-        .replace(">", "\\u003e")
-        .replace("&", "\\u0026")
-        .replace("'", "\\u0027")
+        encoded.decode().replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026").replace("'", "\\u0027")
     )
     title = html.escape(str(document["info"]["title"]))
     templates: dict[str, Template] = {}
