@@ -1,4 +1,5 @@
-"""Run inside the `example` hatch env: it holds panther-core, panther-db and their dependencies, and nothing else
+"""Run inside the `example` hatch env: it holds panther-core, panther-db, panther-openapi and their dependencies, and
+nothing else
 (no dev tools), as the README and hatch.toml say. Exits non-zero naming what else is installed."""
 
 import importlib.metadata
@@ -11,7 +12,7 @@ def normalized(name: str) -> str:
 
 
 needed: set[str] = set()
-pending = ["panther-core", "panther-db"]
+pending = ["panther-core", "panther-db", "panther-openapi"]
 while pending:
     name = normalized(pending.pop())
     if name in needed:
@@ -24,5 +25,7 @@ while pending:
 installed = {normalized(dist.metadata["Name"]) for dist in importlib.metadata.distributions()}
 more = sorted(installed - needed - {"pip", "setuptools", "wheel"})
 if more:
-    sys.exit(f"the example env holds more than panther-core and panther-db need: {', '.join(more)}")
-print(f"example env: {len(installed & needed)} distributions, all needed by panther-core and panther-db")
+    sys.exit(f"the example env holds more than panther-core, panther-db and panther-openapi need: {', '.join(more)}")
+print(
+    f"example env: {len(installed & needed)} distributions, all needed by panther-core, panther-db and panther-openapi"
+)

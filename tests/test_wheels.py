@@ -39,6 +39,7 @@ EXPECTED = {
     "panther-auth": {"authentications", "permissions"},
     "panther-cache": {"throttling", "caching"},
     "panther-tasks": {"background_tasks"},
+    "panther-openapi": {"openapi"},
     "panther-testing": {"test"},
 }
 

@@ -17,7 +17,14 @@ COMMON_REQUIREMENTS: tuple[str, ...] = (
 )
 COMMON_DISTRIBUTIONS: tuple[str, ...] = ("pydantic", "orjson", "uvicorn", "httptools", "uvloop")
 
-PLUGIN_PACKAGES: tuple[str, ...] = ("panther-db", "panther-ws", "panther-auth", "panther-cache", "panther-tasks")
+PLUGIN_PACKAGES: tuple[str, ...] = (
+    "panther-db",
+    "panther-ws",
+    "panther-auth",
+    "panther-cache",
+    "panther-tasks",
+    "panther-openapi",
+)
 
 RAW = "raw"
 UPSTREAM = "upstream"

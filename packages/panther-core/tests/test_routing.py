@@ -48,11 +48,17 @@ class TestFlattenAndNormalise:
     def test_empty_dict_reserves_a_prefix(self):
         assert flatten_urls({"reserved/": {}, "a": echo}) == {"a": echo}
 
-    @pytest.mark.parametrize("key", ["bo.oks", "books~", "ká", "a%20b", "a b", "a?b", "a/../b"])
+    @pytest.mark.parametrize("key", ["books~", "ká", "a%20b", "a b", "a?b", "a/../b", "a/./b", "..."])
     def test_bad_characters_are_rejected_naming_the_url(self, key):
         with pytest.raises(PantherError) as info:
             make_app({key: echo})
         assert key.split("/")[0] in str(info.value)
+
+    async def test_dots_inside_a_segment_are_allowed(self, caller):
+        app = make_app({"docs/openapi.json": echo, "robots.txt": other})
+        assert (await caller(app).get("/docs/openapi.json")).status == 200
+        assert (await caller(app).get("/docs/openapi_json")).status == 404
+        assert "docs/openapi.json" in app.urls
 
     @pytest.mark.parametrize("key", ["<id", "a<id>", "<id>x", "<>", "<1id>", "<i-d>"])
     def test_malformed_variables_are_rejected(self, key):

@@ -1,7 +1,8 @@
 """URL routing: validate nested URL dicts at startup and resolve request paths against a precomputed table.
 
 URLs are nested dicts of ``prefix -> endpoint | dict``; ``'books/'``, ``'/books'`` and ``'books'`` are the same key,
-``''`` is the root and ``<name>`` is a path variable filling a whole segment. Fully static paths are answered by one
+``''`` is the root and ``<name>`` is a path variable filling a whole segment. Segments are made of letters, digits,
+``_``, ``-`` and ``.`` (``openapi.json``), but never of dots alone. Fully static paths are answered by one
 dict lookup whatever the number of routes; paths with variables walk a segment tree that tries static segments
 first and falls back to a variable when a static branch dead-ends.
 """
@@ -22,7 +23,9 @@ if TYPE_CHECKING:
 
 R = TypeVar("R")
 
-_ALLOWED = re.compile(r"^[a-zA-Z0-9_<>/-]*$")
+# Dots are allowed inside a segment (`openapi.json`, `robots.txt`), but a segment is never only dots: clients
+# resolve `.` and `..` away before sending a request, so such a route could never be reached.
+_ALLOWED = re.compile(r"^[a-zA-Z0-9_.<>/-]*$")
 _VARIABLE = re.compile(r"^<([a-zA-Z_][a-zA-Z0-9_]*)>$")
 
 
@@ -70,9 +73,12 @@ def _add(flat: dict[str, Any], path: str, endpoint: Any) -> None:
 def _check_path(path: str) -> None:
     if not _ALLOWED.match(path):
         raise PantherError(
-            f"URL '{path}/' has characters that are not allowed; use letters, digits, '_', '-', '/' and <variables>."
+            f"URL '{path}/' has characters that are not allowed; use letters, digits, '_', '-', '.', '/' and "
+            "<variables>."
         )
     for segment in path.split("/"):
+        if segment and not segment.strip("."):
+            raise PantherError(f"URL '{path}/': a segment cannot be only dots ('.', '..').")
         if ("<" in segment or ">" in segment) and not _VARIABLE.match(segment):
             raise PantherError(f"URL '{path}/': path variables look like `<name>` and fill a whole segment.")
 

@@ -1,0 +1,86 @@
+"""Fixtures of panther-openapi's tests: apps with the plugin registered, and a real uvicorn server.
+
+``make_app`` registers the plugin explicitly, so the tests do not depend on entry-point autoloading. ``served``
+starts ``docs_app.py`` (next to this file) under uvicorn on a free loopback port, for the browser and
+schemathesis tests.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import panther.openapi.plugin
+from panther import Panther
+
+HERE = Path(__file__).resolve().parent
+
+
+@pytest.fixture
+def make_app(panther_app_factory: Callable[..., Panther]) -> Callable[..., Panther]:
+    def build(urls: dict[str, Any], configs: dict[str, Any] | None = None, **kwargs: Any) -> Panther:
+        plugins = [panther.openapi.plugin, *kwargs.pop("plugins", [])]
+        return panther_app_factory(urls=urls, configs=configs or {}, plugins=plugins, **kwargs)
+
+    return build
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def start_uvicorn(app: str, app_dir: Path, ready_path: str, env: dict[str, str] | None = None) -> tuple[Any, str]:
+    """Start ``uvicorn app`` on a free port; return the process and the base URL once ``ready_path`` answers."""
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", app, "--app-dir", str(app_dir), "--port", str(port), "--no-access-log"],
+        env={**os.environ, **(env or {})},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 20
+    while True:
+        if server.poll() is not None:
+            output = server.stdout.read().decode() if server.stdout else ""
+            pytest.fail(f"uvicorn exited with {server.returncode}:\n{output}")
+        try:
+            with urllib.request.urlopen(url + ready_path, timeout=1):
+                return server, url
+        except OSError:
+            if time.monotonic() > deadline:
+                stop(server)
+                pytest.fail(f"{app} did not answer within 20 s")
+            time.sleep(0.05)
+
+
+def stop(server: Any) -> None:
+    server.terminate()
+    try:
+        server.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.wait()
+    if server.stdout:
+        server.stdout.close()
+
+
+@pytest.fixture(scope="module")
+def served() -> Iterator[str]:
+    """The base URL of ``docs_app.py`` under a real uvicorn server (docs mounted at ``/docs/``)."""
+    server, url = start_uvicorn("docs_app:app", HERE, "/docs/openapi.json")
+    try:
+        yield url
+    finally:
+        stop(server)
