@@ -123,7 +123,8 @@ async def parse_form(
 ) -> tuple[dict[str, Any], dict[str, str]]:
     """The submitted form as field values (not yet validated by the model) and the errors found reading it.
 
-    An empty optional field is ``None``; on an edit, an empty password keeps the stored one (it is left out).
+    An empty required field is an error; an empty optional one is ``None`` (``T | None``), ``""`` (text) or left
+    out (its default, or on an edit the stored value). On an edit, an empty password keeps the stored hash.
     """
     values: dict[str, Any] = {}
     errors: dict[str, str] = {}
@@ -141,20 +142,20 @@ async def parse_form(
             elif not editing:
                 errors[field.name] = "A password is required."
             continue
-        if text == "" and field.kind != "text":
-            if not field.required:
-                values[field.name] = None
-            elif not editing:
+        if text == "":
+            if field.required:
                 errors[field.name] = "This field is required."
+            elif _inner_optional(model, field.name):
+                values[field.name] = None
+            elif field.kind == "text":
+                values[field.name] = ""
+            # else left out: its default on a create, the stored value on an edit
             continue
         if field.kind == "json":
             try:
                 values[field.name] = orjson.loads(text)
             except orjson.JSONDecodeError:
                 errors[field.name] = "Enter valid JSON."
-            continue
-        if field.kind == "text" and text == "" and not field.required and _inner_optional(model, field.name):
-            values[field.name] = None
             continue
         values[field.name] = text
     return values, errors
