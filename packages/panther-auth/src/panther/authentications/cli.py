@@ -53,7 +53,7 @@ def createuser_command(argv: list[str]) -> int:
             "createuser needs the app's USER_MODEL, a panther.db.models.BaseUser: install panther-db "
             "(`pip install 'panther-auth[db]'`) and keep its `db` plugin enabled."
         )
-    if staff and "is_staff" not in model.model_fields:
+    if staff and "is_staff" not in getattr(model, "model_fields", {}):
         raise PantherError(f"--staff needs an `is_staff` field on {model.__name__} (BaseUser has one).")
     prompt = Prompt(sys.stdin, sys.stdout)
     try:

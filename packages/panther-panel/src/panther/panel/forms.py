@@ -20,7 +20,16 @@ from pydantic import BaseModel, ValidationError
 from panther.db.models import BaseUser, Model
 from panther.db.passwords import hash_password
 
-__all__ = ["FormField", "display", "input_value", "reference_model", "form_fields", "parse_form", "searchable_fields", "validation_messages"]
+__all__ = [
+    "FormField",
+    "display",
+    "form_fields",
+    "input_value",
+    "parse_form",
+    "reference_model",
+    "searchable_fields",
+    "validation_messages",
+]
 
 _NUMBERS = (int, float)
 
@@ -78,7 +87,7 @@ def form_fields(model: type[BaseModel]) -> list[FormField]:
 def reference_model(model: type[BaseModel], name: str) -> type[Model]:
     """The model a ``reference`` field points to."""
     inner, _ = _inner(model.model_fields[name].annotation)
-    return inner  # type: ignore[no-any-return]
+    return inner
 
 
 def searchable_fields(model: type[BaseModel]) -> list[str]:

@@ -97,23 +97,23 @@ class PanelView(GenericAPI):
 
     auth = PanelAuthentication
 
-    async def get(self, request: Request, **kwargs: Any) -> Response:
+    async def get(self, request: Request, **path: str) -> Response:
         if not is_staff(request.user):
             return to_login(request)
-        return await self.show(request, **kwargs)
+        return await self.show(request, **path)
 
-    async def post(self, request: Request, **kwargs: Any) -> Response:
+    async def post(self, request: Request, **path: str) -> Response:
         if not is_staff(request.user):
             return to_login(request)
         form = _form(request)
         if not valid_csrf(request, form.get(CSRF_FIELD)):
             return render(request, "error.html", 403, message="The form expired or did not come from this panel.")
-        return await self.submit(request, form, **kwargs)
+        return await self.submit(request, form, **path)
 
-    async def show(self, request: Request, **kwargs: Any) -> Response:
+    async def show(self, request: Request, **path: str) -> Response:
         raise NotFoundAPIError
 
-    async def submit(self, request: Request, form: Mapping[str, Any], **kwargs: Any) -> Response:
+    async def submit(self, request: Request, form: Mapping[str, Any], **path: str) -> Response:
         raise NotFoundAPIError
 
 
@@ -144,7 +144,7 @@ def _columns(model: type[Any]) -> list[str]:
 
 
 class HomeView(PanelView):
-    async def show(self, request: Request, **kwargs: Any) -> Response:
+    async def show(self, request: Request, **path: str) -> Response:
         models = _state(request).models
         counts = [await model.count() for model in models]
         return render(request, "home.html", entries=list(enumerate(zip(models, counts))))
@@ -154,7 +154,8 @@ class TableView(PanelView):
     """A page of a model's records: ``?page=``, ``?sort=field`` / ``-field``, ``?q=`` (searched in its text
     fields, on the server, as literal text)."""
 
-    async def show(self, request: Request, index: str, **kwargs: Any) -> Response:
+    async def show(self, request: Request, **path: str) -> Response:
+        index = path["index"]
         position, model = _model(request, index)
         params = request.query_params
         page = _page_number(params.get("page"))
@@ -229,7 +230,9 @@ def _fields(model: type[Any], record: Any = None, submitted: Mapping[str, Any] |
     return result
 
 
-async def _validated(model: type[Any], form: Mapping[str, Any], record: Any = None) -> tuple[dict[str, Any], dict[str, str]]:
+async def _validated(
+    model: type[Any], form: Mapping[str, Any], record: Any = None
+) -> tuple[dict[str, Any], dict[str, str]]:
     """The form's values checked against the model (merged with ``record`` on an edit) and errors by field."""
     values, errors = await forms.parse_form(model, form, editing=record is not None)
     for field in forms.form_fields(model):
@@ -250,11 +253,13 @@ async def _validated(model: type[Any], form: Mapping[str, Any], record: Any = No
 
 
 class CreateView(PanelView):
-    async def show(self, request: Request, index: str, **kwargs: Any) -> Response:
+    async def show(self, request: Request, **path: str) -> Response:
+        index = path["index"]
         position, model = _model(request, index)
         return render(request, "form.html", index=position, model=model, fields=_fields(model), errors={})
 
-    async def submit(self, request: Request, form: Mapping[str, Any], index: str, **kwargs: Any) -> Response:
+    async def submit(self, request: Request, form: Mapping[str, Any], **path: str) -> Response:
+        index = path["index"]
         position, model = _model(request, index)
         values, errors = await _validated(model, form)
         if not errors:
@@ -271,16 +276,16 @@ class CreateView(PanelView):
 class DetailView(PanelView):
     """A record's fields, as a form that edits it (POST)."""
 
-    async def show(self, request: Request, index: str, document_id: str, **kwargs: Any) -> Response:
+    async def show(self, request: Request, **path: str) -> Response:
+        index, document_id = path["index"], path["document_id"]
         position, model = _model(request, index)
         record = await _record(model, document_id)
         return render(
             request, "form.html", index=position, model=model, record=record, fields=_fields(model, record), errors={}
         )
 
-    async def submit(
-        self, request: Request, form: Mapping[str, Any], index: str, document_id: str, **kwargs: Any
-    ) -> Response:
+    async def submit(self, request: Request, form: Mapping[str, Any], **path: str) -> Response:
+        index, document_id = path["index"], path["document_id"]
         position, model = _model(request, index)
         record = await _record(model, document_id)
         values, errors = await _validated(model, form, record)
@@ -300,15 +305,15 @@ class DetailView(PanelView):
 class DeleteView(PanelView):
     """GET asks for confirmation; POST deletes."""
 
-    async def show(self, request: Request, index: str, document_id: str, **kwargs: Any) -> Response:
+    async def show(self, request: Request, **path: str) -> Response:
+        index, document_id = path["index"], path["document_id"]
         position, model = _model(request, index)
         record = await _record(model, document_id)
         summary = [(name, forms.display(getattr(record, name))) for name in _columns(model)]
         return render(request, "delete.html", index=position, model=model, record=record, summary=summary)
 
-    async def submit(
-        self, request: Request, form: Mapping[str, Any], index: str, document_id: str, **kwargs: Any
-    ) -> Response:
+    async def submit(self, request: Request, form: Mapping[str, Any], **path: str) -> Response:
+        index, document_id = path["index"], path["document_id"]
         position, model = _model(request, index)
         record = await _record(model, document_id)
         await record.delete()
@@ -375,10 +380,10 @@ def _login_page(request: Request, target: str, status_code: int, error: str | No
 class LogoutView(PanelView):
     """POST: revoke the session's tokens and delete the panel's cookies."""
 
-    async def show(self, request: Request, **kwargs: Any) -> Response:
+    async def show(self, request: Request, **path: str) -> Response:
         return RedirectResponse(_state(request).prefix, status_code=303)
 
-    async def submit(self, request: Request, form: Mapping[str, Any], **kwargs: Any) -> Response:
+    async def submit(self, request: Request, form: Mapping[str, Any], **path: str) -> Response:
         state = _state(request)
         assert request.app is not None
         await PanelAuthentication.logout(request.user, app=request.app)
