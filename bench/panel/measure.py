@@ -266,9 +266,9 @@ async def build_sqladmin(workdir: Path, records: int) -> tuple[Client, dict[str,
     import sqlite3
 
     from sqladmin import Admin, ModelView
-    from sqlalchemy import Boolean, Integer, String
+    from sqlalchemy import Boolean, Column, Integer, String
     from sqlalchemy.ext.asyncio import create_async_engine
-    from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+    from sqlalchemy.orm import DeclarativeBase
     from starlette.applications import Starlette
 
     class Base(DeclarativeBase):
@@ -276,10 +276,11 @@ async def build_sqladmin(workdir: Path, records: int) -> tuple[Client, dict[str,
 
     class Book(Base):
         __tablename__ = "book"
-        id: Mapped[int] = mapped_column(Integer, primary_key=True)
-        title: Mapped[str] = mapped_column(String(200))
-        pages: Mapped[int] = mapped_column(Integer, default=0)
-        published: Mapped[bool] = mapped_column(Boolean, default=False)
+        # Column() rather than Mapped[] annotations: this module's annotations are strings, its imports local.
+        id = Column(Integer, primary_key=True)
+        title = Column(String(200), nullable=False)
+        pages = Column(Integer, nullable=False, default=0)
+        published = Column(Boolean, nullable=False, default=False)
 
     path = workdir / "sqladmin.sqlite"
     with sqlite3.connect(path) as connection:

@@ -49,7 +49,7 @@ SUITES: dict[str, AppSpec] = {
         "panel-sqladmin",
         "sqladmin on SQLite",
         "measure",
-        ("sqladmin==0.32.0", "sqlalchemy==2.1.9", "aiosqlite==0.22.1", "starlette==1.10.0"),
+        ("sqladmin==0.32.0", "sqlalchemy[asyncio]==2.1.9", "aiosqlite==0.22.1", "starlette==1.10.0"),
         (),
         ("sqladmin", "sqlalchemy", "aiosqlite", "starlette"),
     ),
