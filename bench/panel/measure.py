@@ -31,6 +31,7 @@ PASSWORD = "correct horse battery staple"
 SEARCH = "zephyr"  # in the title of one book in 100
 WORDS = ("apple", "river", "stone", "cloud", "ember", "maple", "orbit")
 TITLE = re.compile(rb"bk-\d{5}")
+HERE = str(Path(__file__).resolve().parent)
 
 Page = dict[str, Any]  # method, path, query, headers, body, status
 
@@ -213,9 +214,10 @@ def _index_on_home(home: bytes, name: str) -> int:
 async def build_upstream(workdir: Path, records: int) -> tuple[Client, dict[str, Page], dict[str, str]]:
     path = workdir / "upstream.pdb"
     os.environ["PANEL_BENCH_DB"] = str(path)
-    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    sys.path.insert(0, HERE)
     import ulid  # pantherdb's id generator
     from app_upstream import Book, app
+
     from panther.configs import config
     from panther.db.connections import db
     from panther.db.models import BaseUser
@@ -335,7 +337,6 @@ async def request(client: Client, page: Page) -> tuple[int, bytes]:
 
 async def run(args: argparse.Namespace) -> dict[str, Any]:
     workdir = Path(args.workdir)
-    workdir.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     client, pages, notes = await BUILDERS[args.suite](workdir, args.records)
     setup = time.perf_counter() - started
@@ -390,6 +391,7 @@ def main() -> None:
     parser.add_argument("--budget", type=float, default=8.0)
     parser.add_argument("--workdir", required=True)
     args = parser.parse_args()
+    Path(args.workdir).mkdir(parents=True, exist_ok=True)
     out = sys.stdout
     sys.stdout = sys.stderr  # the apps' own prints must not corrupt the JSON answer
     try:

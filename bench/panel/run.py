@@ -44,7 +44,14 @@ SUITES: dict[str, AppSpec] = {
         local_packages=LOCAL,
         distributions=("panther-core", "panther-db", "panther-auth", "panther-panel"),
     ),
-    "upstream": AppSpec("panel-upstream", "Panther 5.5.0's panel", "measure", ("panther==5.5.0", "python-jose==3.5.0"), (), ("panther", "python-jose")),
+    "upstream": AppSpec(
+        "panel-upstream",
+        "Panther 5.5.0's panel",
+        "measure",
+        ("panther==5.5.0", "python-jose==3.5.0"),
+        (),
+        ("panther", "python-jose"),
+    ),
     "sqladmin": AppSpec(
         "panel-sqladmin",
         "sqladmin on SQLite",
@@ -205,7 +212,7 @@ def _summary(results: dict[str, dict[str, Any]]) -> list[str]:
     if "sqladmin" in results:
         sa = results["sqladmin"]
         lines.append(
-            "- sqladmin on SQLite (indexes, `LIMIT`/`OFFSET` in SQL): first page "
+            "- sqladmin on SQLite (count, filter and `LIMIT`/`OFFSET` done by SQLite in C): first page "
             f"{_ms(sa['median_ms']['list, first page'])} ms, middle page {_ms(sa['median_ms']['list, middle page'])} "
             f"ms, search {_ms(sa['median_ms']['list, search'])} ms; panther-panel: "
             f"{_ms(ours['median_ms']['list, first page'])}, {_ms(ours['median_ms']['list, middle page'])} and "
