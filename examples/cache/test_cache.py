@@ -5,7 +5,7 @@ import pytest
 # Until the plugin-cache branch is merged, panther-cache on main is an empty shell without `Throttle`.
 pytest.importorskip("panther.throttling.throttle", reason="panther-cache's Throttle is not merged yet")
 
-from examples.cache import main  # noqa: E402
+from examples.cache import main
 
 
 @pytest.fixture
