@@ -32,6 +32,8 @@ CONFIG_KEYS: dict[str, str] = {
     "WS_AUTHENTICATION": "ws",
     "JWT_CONFIG": "auth",
     "THROTTLING": "cache",
+    "CACHE": "cache",
+    "TRUSTED_PROXIES": "cache",
     "BACKGROUND_TASKS": "tasks",
     "OPENAPI": "openapi",
 }

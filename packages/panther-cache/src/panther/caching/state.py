@@ -1,0 +1,70 @@
+"""What the ``cache`` plugin keeps per app (``app.stash[STATE]``): settings, identity, clock, Redis, stores."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from panther.caching.guard import RedisGuard
+from panther.caching.identity import Identity, TrustedProxies, make_identity
+from panther.caching.settings import CacheSettings
+from panther.caching.store import MemoryResponses
+from panther.exceptions import PantherError
+from panther.stash import StashKey
+
+if TYPE_CHECKING:
+    from panther.configs import Config
+    from panther.main import Panther
+
+__all__ = ["STATE", "CacheState"]
+
+
+class CacheState:
+    """One app's throttling and caching: read once when the app is built, used by every endpoint's steps.
+
+    ``redis`` is the client throttles and caches use (``None``: they count and store in memory); ``clock`` gives
+    seconds since the epoch (a test may replace it); ``throttled`` counts the endpoints with a throttle.
+    """
+
+    def __init__(self, settings: CacheSettings, proxies: TrustedProxies, redis: Any, own_client: bool) -> None:
+        self.settings = settings
+        self.proxies = proxies
+        self.identity: Identity = make_identity(proxies)
+        self.clock: Callable[[], float] = time.time
+        self.redis = redis
+        self.own_client = own_client
+        self.guard = RedisGuard(redis, settings.on_redis_error) if redis is not None else None
+        self.responses = MemoryResponses(settings.max_entries, settings.max_bytes)
+        self.throttled = 0
+
+    @classmethod
+    def build(cls, app: Panther, config: Config) -> CacheState:
+        settings = CacheSettings.from_setting(config.CACHE)
+        proxies = TrustedProxies(config.TRUSTED_PROXIES)
+        backend = settings.backend or ("redis" if app.redis is not None else "memory")
+        if backend == "memory":
+            return cls(settings, proxies, None, own_client=False)
+        if app.redis is None:
+            raise PantherError("CACHE['backend'] is 'redis' but REDIS is not set: configure REDIS = {...}.")
+        client, own = _binary_client(app.redis)
+        return cls(settings, proxies, client, own_client=own)
+
+    async def close(self) -> None:
+        if self.guard is not None:
+            await self.guard.close()
+        if self.own_client:
+            await self.redis.aclose(close_connection_pool=True)
+
+
+def _binary_client(client: Any) -> tuple[Any, bool]:
+    """A client that answers bytes: the app's, unless it decodes responses (cached bodies may be binary)."""
+    pool = client.connection_pool
+    if not pool.connection_kwargs.get("decode_responses"):
+        return client, False
+    kwargs = {**pool.connection_kwargs, "decode_responses": False}
+    binary_pool = type(pool)(connection_class=pool.connection_class, max_connections=pool.max_connections, **kwargs)
+    return type(client)(connection_pool=binary_pool), True
+
+
+STATE: StashKey[CacheState] = StashKey("cache")
