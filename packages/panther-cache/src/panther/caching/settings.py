@@ -9,6 +9,7 @@
         "max_bytes": 64 * 2**20,    # memory response cache: bytes of bodies
         "max_clients": 100_000,     # memory throttles: clients counted per endpoint and window
         "on_redis_error": "allow",  # when Redis fails, throttled requests are "allow"ed or "deny"ed (503)
+        "redis_timeout": 1.0,       # seconds a throttle or cache waits for Redis before it counts as down
     }
 
 Every key is optional.
@@ -37,6 +38,7 @@ class CacheSettings:
     max_bytes: int = 64 * MiB
     max_clients: int = 100_000
     on_redis_error: str = "allow"
+    redis_timeout: float = 1.0
 
     @classmethod
     def from_setting(cls, value: Mapping[str, Any] | None) -> CacheSettings:
@@ -60,6 +62,9 @@ class CacheSettings:
             raise PantherError(f"CACHE['on_redis_error'] must be 'allow' or 'deny', got {self.on_redis_error!r}.")
         if not isinstance(self.key_prefix, str):
             raise PantherError(f"CACHE['key_prefix'] must be a str, got {self.key_prefix!r}.")
+        timeout = self.redis_timeout
+        if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout > 0:
+            raise PantherError(f"CACHE['redis_timeout'] must be a positive number of seconds, got {timeout!r}.")
         for name in ("max_entries", "max_bytes", "max_clients"):
             number = getattr(self, name)
             if isinstance(number, bool) or not isinstance(number, int) or number < 1:
