@@ -110,20 +110,19 @@ class TestMemoryCounter:
     def test_clients_per_window_are_bounded_forgetting_the_first_seen(self) -> None:
         counter = MemoryCounter(Throttle(1, timedelta(seconds=10)), max_clients=3)
         for client in "abcde":
-            assert counter.hit(client, 1000.0).allowed
+            assert counter.hit(client, 1000.0) == 0
         assert len(counter.current) == 3
         assert list(counter.current) == ["c", "d", "e"]
-        assert not counter.hit("e", 1000.0).allowed  # the ones still counted are still limited
-        assert counter.hit("a", 1000.0).allowed  # "a" was forgotten
+        assert counter.hit("e", 1000.0) == -1  # the ones still counted are still limited
+        assert counter.hit("a", 1000.0) == 0  # "a" was forgotten
 
     def test_refused_requests_are_not_counted(self) -> None:
         counter = MemoryCounter(Throttle(2, timedelta(seconds=10)), max_clients=10)
-        assert [counter.hit("a", 1000.0).allowed for _ in range(5)] == [True, True, False, False, False]
+        assert [counter.hit("a", 1000.0) for _ in range(5)] == [1, 0, -1, -1, -1]
         assert counter.current == {"a": 2}
 
     def test_a_clock_stepping_back_keeps_counting_in_the_newest_window(self) -> None:
         counter = MemoryCounter(Throttle(2, timedelta(seconds=10)), max_clients=10)
-        assert counter.hit("a", 1015.0).allowed
-        decision = counter.hit("a", 1009.0)
-        assert decision.allowed and decision.remaining == 0 and decision.reset == 1020
-        assert not counter.hit("a", 1009.0).allowed
+        assert counter.hit("a", 1015.0) == 1
+        assert counter.decision("a", 1009.0) == (True, 0, 1020, 0)
+        assert counter.decision("a", 1009.0) == (False, 0, 1020, 11)

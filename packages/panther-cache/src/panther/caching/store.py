@@ -13,10 +13,10 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 import orjson
 
-from panther.response import Response
+from panther.caching.responses import EncodedHeaders, StoredResponse
 
 if TYPE_CHECKING:
-    from panther.response import RenderContext
+    from panther.response import RenderContext, Response
 
 __all__ = ["CachedResponse", "MemoryResponses", "RedisResponses", "freeze"]
 
@@ -25,22 +25,24 @@ _SKIPPED_HEADERS = frozenset((b"content-length", b"set-cookie"))
 
 class CachedResponse(NamedTuple):
     status: int
-    headers: dict[str, str]
+    #: Header lines as the app wrote them, without Content-Length (recomputed) and never with Set-Cookie.
+    headers: EncodedHeaders
     body: bytes
 
-    def response(self) -> Response:
-        """A new ``Response`` sending exactly this (its headers are a copy: later steps may add some)."""
-        return Response(self.body, self.status, self.headers)
+    def response(self) -> StoredResponse:
+        """A new response sending exactly this (later steps may still add headers to it)."""
+        return StoredResponse(self.body, self.status, self.headers)
 
     def encode(self) -> bytes:
         """One Redis value: the status and headers as a JSON line, then the body's bytes as they are."""
-        return orjson.dumps([self.status, self.headers]) + b"\n" + self.body
+        headers = [[name.decode("latin-1"), value.decode("latin-1")] for name, value in self.headers]
+        return orjson.dumps([self.status, headers]) + b"\n" + self.body
 
     @classmethod
     def decode(cls, value: bytes) -> CachedResponse:
         meta, _, body = value.partition(b"\n")  # JSON never contains a raw newline
         status, headers = orjson.loads(meta)
-        return cls(status, headers, body)
+        return cls(status, [(name.encode("latin-1"), value.encode("latin-1")) for name, value in headers], body)
 
 
 def freeze(response: Response, context: RenderContext) -> CachedResponse | None:
@@ -50,13 +52,14 @@ def freeze(response: Response, context: RenderContext) -> CachedResponse | None:
     body = response.render(context)
     if body is None:  # streams its body
         return None
-    headers = {}
-    for name, value in response.raw_headers(len(body)):
+    headers = []
+    for line in response.raw_headers(len(body)):
+        name = line[0]
         if name in _SKIPPED_HEADERS:
             if name == b"set-cookie":  # one user's cookie must not reach another
                 return None
             continue
-        headers[name.decode("latin-1")] = value.decode("latin-1")
+        headers.append(line)
     return CachedResponse(response.status_code, headers, body)
 
 

@@ -30,7 +30,7 @@ class MemoryCounter:
     forgotten, so memory stays bounded whatever the number of clients (use Redis for more).
     """
 
-    __slots__ = ("current", "max_clients", "previous", "rate", "seconds", "sliding", "window")
+    __slots__ = ("current", "max_clients", "previous", "rate", "reset", "reset_line", "seconds", "sliding", "window")
 
     def __init__(self, throttle: Throttle, max_clients: int) -> None:
         self.rate = throttle.rate
@@ -40,28 +40,53 @@ class MemoryCounter:
         self.window = -1
         self.current: dict[str, int] = {}
         self.previous: dict[str, int] = {}
+        self.reset = 0
+        #: The ``X-RateLimit-Reset`` header line of the current window, encoded once per window.
+        self.reset_line = (b"x-ratelimit-reset", b"0")
 
-    def hit(self, key: str, now: float) -> Decision:
-        rate, seconds, sliding = self.rate, self.seconds, self.sliding
-        window = int(now // seconds)
-        if window > self.window:
-            self.previous = self.current if window == self.window + 1 else {}
-            self.current = {}
-            self.window = window
-        else:
-            window = self.window  # a clock that stepped back keeps counting in the newest window
+    def hit(self, key: str, now: float) -> int:
+        """Count one request of ``key`` at ``now``: the requests it has left, or -1 when it is refused."""
+        window = int(now // self.seconds)
+        if window != self.window:
+            window = self._roll(window)
         current = self.current
         count = current.get(key, 0)
-        previous = self.previous.get(key, 0) if sliding else 0
-        reset = math.ceil((window + 1) * seconds)
-        if not decide(count, previous, rate, now, seconds, window, sliding):
-            return Decision(False, 0, reset, retry_after(count, previous, rate, now, seconds, window, sliding))
+        if self.sliding:
+            previous = self.previous.get(key, 0)
+            if not decide(count, previous, self.rate, now, self.seconds, window, True):
+                return -1
+            remaining = _remaining(count + 1, previous, self.rate, now, self.seconds, window, True)
+        elif count < self.rate:
+            remaining = self.rate - count - 1
+        else:
+            return -1
         if not count and len(current) >= self.max_clients:
             del current[next(iter(current))]
-        current[key] = count = count + 1
-        if not sliding:
-            return Decision(True, rate - count, reset, 0)
-        return Decision(True, _remaining(count, previous, rate, now, seconds, window, sliding), reset, 0)
+        current[key] = count + 1
+        return remaining
+
+    def retry_after(self, key: str, now: float) -> int:
+        """Seconds before ``key``'s next request may be allowed (after ``hit`` refused it)."""
+        previous = self.previous.get(key, 0) if self.sliding else 0
+        count = self.current.get(key, 0)
+        return retry_after(count, previous, self.rate, now, self.seconds, self.window, self.sliding)
+
+    def decision(self, key: str, now: float) -> Decision:
+        """``hit`` with everything a client is told."""
+        remaining = self.hit(key, now)
+        if remaining < 0:
+            return Decision(False, 0, self.reset, self.retry_after(key, now))
+        return Decision(True, remaining, self.reset, 0)
+
+    def _roll(self, window: int) -> int:
+        if window < self.window:  # a clock that stepped back keeps counting in the newest window
+            return self.window
+        self.previous = self.current if window == self.window + 1 else {}
+        self.current = {}
+        self.window = window
+        self.reset = math.ceil((window + 1) * self.seconds)
+        self.reset_line = (b"x-ratelimit-reset", b"%d" % self.reset)
+        return window
 
     def __len__(self) -> int:
         return len(self.current) + len(self.previous)
