@@ -101,8 +101,8 @@ def _compile_method(
 ) -> Handler:
     """One method's handler, with only the steps the plan has for it (decided here, not per request).
 
-    The body is read only by handlers that can use it (an endpoint taking the request, or any step): an endpoint
-    that never sees the request ignores its body, as a server does with a body it does not need.
+    The body is read only by handlers that can use it (an endpoint taking the request, or a step that may read it):
+    an endpoint that never sees the request ignores its body, as a server does with a body it does not need.
     """
     input_model = plan.options.input_model if method in _BODY_METHODS else None
     output_model = plan.options.output_model
@@ -115,7 +115,9 @@ def _compile_method(
     handler = _call_and_finish(call, output_model)
     for step in sorted(steps, key=lambda s: s.stage, reverse=True):  # stable: same-stage steps keep their order
         handler = step.wrap(handler)
-    return _reading_handler(handler)
+    if binding.request_names or any(step.reads_body for step in steps):
+        return _reading_handler(handler)
+    return handler
 
 
 def _applies(step: Step, method: str) -> bool:

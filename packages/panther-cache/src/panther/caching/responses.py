@@ -23,20 +23,11 @@ class ExtraHeadersResponse(Response):
         super().__init__(*args, **kwargs)
         self.extra: EncodedHeaders = []
 
-    @classmethod
-    def of(cls, response: Response, extra: EncodedHeaders) -> ExtraHeadersResponse:
-        """``response`` (a plain ``Response``) with ``extra`` header lines."""
-        copy = cls.__new__(cls)
-        copy.data = response.data
-        copy.status_code = response.status_code
-        copy.pagination = response.pagination
-        copy._headers = response._headers
-        copy._cookies = response._cookies
-        copy.extra = extra
-        return copy
-
     def raw_headers(self, body_length: int | None) -> list[tuple[bytes, bytes]]:
-        headers = super().raw_headers(body_length)
+        if self._headers is None and self._cookies is None and body_length is not None:
+            if self.status_code not in NO_CONTENT:  # Response.raw_headers' own shortcut, plus ours
+                return [self._content_type_header, (CONTENT_LENGTH, b"%d" % body_length), *self.extra]
+        headers = Response.raw_headers(self, body_length)
         headers += self.extra
         return headers
 
@@ -78,11 +69,21 @@ class StoredResponse(ExtraHeadersResponse):
         return headers
 
 
+_new_extra = object.__new__
+
+
 def add_headers(response: Response, extra: EncodedHeaders) -> Response:
     """``response`` with ``extra`` header lines: appended as they are when it can take them, else through its
     ``headers`` dict."""
-    if type(response) is Response:
-        return ExtraHeadersResponse.of(response, extra)
+    if type(response) is Response:  # most responses: the same, with a class that appends the lines
+        copy = _new_extra(ExtraHeadersResponse)
+        copy.data = response.data
+        copy.status_code = response.status_code
+        copy.pagination = response.pagination
+        copy._headers = response._headers
+        copy._cookies = response._cookies
+        copy.extra = extra
+        return copy
     if isinstance(response, ExtraHeadersResponse):
         response.extra = response.extra + extra
         return response

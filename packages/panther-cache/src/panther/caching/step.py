@@ -35,7 +35,7 @@ def cache_step(route: str, ttl: timedelta, state: CacheState, context: RenderCon
         wrap = _memory(route, seconds, state, context)
     else:
         wrap = _redis(f"{state.settings.key_prefix}cache:{route}:", seconds, state, context)
-    return Step(Stage.CACHE, wrap, methods=GET_ONLY)
+    return Step(Stage.CACHE, wrap, methods=GET_ONLY, reads_body=False)
 
 
 def _memory(route: str, seconds: float, state: CacheState, context: RenderContext) -> Callable[[Handler], Handler]:

@@ -38,7 +38,7 @@ def throttle_step(route: str, throttle: Throttle, state: CacheState) -> Step:
     else:
         counter = RedisCounter(throttle, state.redis.register_script(SCRIPT), f"{state.settings.key_prefix}throttle:")
         wrap = _redis(counter, f"{route}|", key_of, throttle.rate, state)
-    return Step(Stage.THROTTLE, wrap)
+    return Step(Stage.THROTTLE, wrap, reads_body=False)
 
 
 def _default_key(throttle: Throttle) -> bool:
