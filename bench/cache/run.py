@@ -1,6 +1,6 @@
 """What throttling and response caching cost: panther-cache against what users would pick instead.
 
-    python bench/cache/run.py            # in-process µs, Redis commands and callgrind instructions; writes
+    python bench/cache/run.py            # in-process µs, Redis commands, wrk and callgrind; writes
                                          # bench/results/cache.md (about 15 minutes)
     python bench/cache/run.py --quick    # fewer repeats and requests (a few minutes)
     python bench/cache/run.py --smoke    # proves the bench runs (what CI runs); writes nothing under results/
@@ -32,7 +32,7 @@ REPO = BENCH.parent
 APPS_DIR = CACHE_BENCH / "apps"
 sys.path.insert(0, str(BENCH))
 
-from harness import instructions  # noqa: E402
+from harness import instructions, wire  # noqa: E402
 from harness.cli import machine_info  # noqa: E402
 from harness.envs import Env, EnvError, prepare, snapshot  # noqa: E402
 from harness.registry import AppSpec, Endpoint  # noqa: E402
@@ -73,7 +73,8 @@ ENVS: dict[str, AppSpec] = {
         "cache-fastapi",
         "FastAPI + fastapi-limiter + fastapi-cache2",
         "fastapi_memory",
-        ("fastapi==0.165.0", "fastapi-limiter==0.2.0", "fastapi-cache2==0.2.2", REDIS_PIN),
+        # fastapi-cache2 imports starlette.templating, which needs jinja2 (FastAPI's "standard" extra has it).
+        ("fastapi==0.165.0", "fastapi-limiter==0.2.0", "fastapi-cache2==0.2.2", "jinja2==3.1.6", REDIS_PIN),
         distributions=("fastapi", "fastapi-limiter", "pyrate-limiter", "fastapi-cache2", "redis"),
     ),
     "starlette": AppSpec(
@@ -101,7 +102,8 @@ VARIANTS: tuple[Variant, ...] = (
             (JSON, THROTTLED, UNCACHED, CACHED), redis=False),
     Variant("panther-redis", "Panther + panther-cache, Redis", "panther", "panther_redis",
             (JSON, THROTTLED, UNCACHED, CACHED), redis=True),
-    Variant("slowapi-memory", "Starlette + slowapi, memory", "slowapi", "slowapi_memory", (JSON, THROTTLED), redis=False),
+    Variant("slowapi-memory", "Starlette + slowapi, memory", "slowapi", "slowapi_memory", (JSON, THROTTLED),
+            redis=False),
     Variant("slowapi-redis", "Starlette + slowapi, Redis", "slowapi", "slowapi_redis", (JSON, THROTTLED), redis=True),
     Variant("fastapi-memory", "FastAPI + fastapi-limiter + fastapi-cache2, memory", "fastapi", "fastapi_memory",
             (JSON, THROTTLED, UNCACHED, CACHED), redis=False),
@@ -112,10 +114,14 @@ VARIANTS: tuple[Variant, ...] = (
 )  # fmt: skip
 
 MODES: dict[str, dict[str, Any]] = {
-    "full": {"batches": 15, "target_s": 0.2, "warmup_s": 0.5, "commands_n": 200, "small": 200, "large": 1200},
-    "quick": {"batches": 5, "target_s": 0.1, "warmup_s": 0.3, "commands_n": 100, "small": 100, "large": 600},
-    "smoke": {"batches": 1, "target_s": 0.005, "warmup_s": 0.02, "commands_n": 5, "small": 5, "large": 15},
-}
+    "full": {"batches": 15, "target_s": 0.2, "warmup_s": 0.5, "commands_n": 200, "small": 200, "large": 1200,
+             "wire_batches": 3, "wire_s": 2},
+    "quick": {"batches": 5, "target_s": 0.1, "warmup_s": 0.3, "commands_n": 100, "small": 100, "large": 600,
+              "wire_batches": 1, "wire_s": 2},
+    "smoke": {"batches": 1, "target_s": 0.005, "warmup_s": 0.02, "commands_n": 5, "small": 5, "large": 15,
+              "wire_batches": 1, "wire_s": 1},
+}  # fmt: skip
+WIRE_CONNECTIONS = 64
 
 
 def log(message: str) -> None:
@@ -202,6 +208,7 @@ class Run:
             "inproc": {},
             "commands": {},
             "instructions": {},
+            "wire": {},
         }
 
     def env_of(self, variant: Variant) -> Env:
@@ -285,6 +292,45 @@ class Run:
             }
         return found
 
+    def over_the_wire(self, server_cpu: int | None, client_cpu: int | None) -> None:
+        """req/s and server CPU per request under wrk (64 connections), every server up at once, runs rotated."""
+        log("== over the wire: uvicorn + wrk")
+        wrk = wire.ensure_wrk()
+        if wrk is None:
+            log("   wrk is not available: skipped")
+            return
+        servers: dict[str, wire.Server] = {}
+        try:
+            for variant in self.live():
+                server = wire.Server(self.env_of(variant), self.tmp, server_cpu, apps_dir=APPS_DIR)
+                try:
+                    server.wait_ready()
+                    problems = [p for p in (server.check(e) for e in variant.endpoints) if p]
+                    if problems:
+                        raise WorkerError("; ".join(problems))
+                except WorkerError as exc:
+                    server.stop()
+                    self.skip(variant.key, str(exc))
+                    continue
+                servers[variant.key] = server
+                self.results["wire"][variant.key] = {e.key: [] for e in variant.endpoints}
+            keys = list(servers)
+            for batch in range(self.settings["wire_batches"]):
+                shift = batch % len(keys) if keys else 0
+                for key in keys[shift:] + keys[:shift]:
+                    variant = next(v for v in self.variants if v.key == key)
+                    for endpoint in variant.endpoints:
+                        result = wire.run_wrk(
+                            wrk, servers[key], endpoint, None, self.settings["wire_s"], WIRE_CONNECTIONS, 1, client_cpu
+                        )
+                        self.results["wire"][key][endpoint.key].append(
+                            {"rps": result.requests_per_s, "p99_ms": result.p99_ms, "cpu_us": result.server_cpu_us}
+                        )
+                log(f"   batch {batch + 1}/{self.settings['wire_batches']}")
+        finally:
+            for server in servers.values():
+                server.stop()
+
     def instructions(self) -> None:
         log("== instructions per request (uvicorn under callgrind)")
         if instructions.ensure_valgrind() is None:
@@ -330,6 +376,12 @@ def _added(samples: dict[str, list[float]], key: str, base: str) -> float:
     return _median([a - b for a, b in zip(samples[key], samples[base])])
 
 
+def _commands_cell(found: dict[str, dict[str, float]], endpoint: str) -> str:
+    if endpoint not in found:
+        return "-"
+    return ", ".join(f"{name} x{calls:g}" for name, calls in found[endpoint].items()) or "none"
+
+
 def render(results: dict[str, Any], variants: list[Variant], skipped: dict[str, str]) -> str:
     meta = results["meta"]
     by_key = {v.key: v for v in variants}
@@ -338,7 +390,8 @@ def render(results: dict[str, Any], variants: list[Variant], skipped: dict[str, 
         "",
         "Written by `python bench/cache/run.py` — see [`bench/cache/README.md`](../cache/README.md) for the method.",
         "",
-        f"- Date: {meta['date']}, commit `{meta['commit']}`" + (" (with uncommitted changes)" if meta.get("uncommitted_changes") else ""),
+        f"- Date: {meta['date']}, commit `{meta['commit']}`"
+        + (" (with uncommitted changes)" if meta.get("uncommitted_changes") else ""),
         f"- Machine: {meta['cpu']}, {meta['cores']} cores, {meta['system']}, Python {meta['python']}",
         f"- Mode: {meta['mode']} ({meta['settings']['batches']} interleaved batches in-process; callgrind counts "
         f"{meta['settings']['large']} - {meta['settings']['small']} requests)",
@@ -353,7 +406,8 @@ def render(results: dict[str, Any], variants: list[Variant], skipped: dict[str, 
             "uvicorn running the app under valgrind's callgrind, requests sent one at a time: every instruction the "
             "server executes for a request (HTTP parsing, event loop, app, Redis client). A count, so no noise.",
             "",
-            "| Backend | `GET /json` | throttled | Δ throttle | `GET /report` computed | cached (hit) | hit ÷ computed |",
+            "| Backend | `GET /json` | throttled | Δ throttle | `GET /report` computed | cached (hit) "
+            "| hit ÷ computed |",
             "| :--- | ---: | ---: | ---: | ---: | ---: | ---: |",
         ]
         for key in ("panther-memory", "panther-redis"):
@@ -370,15 +424,24 @@ def render(results: dict[str, Any], variants: list[Variant], skipped: dict[str, 
         lines += [
             "## Everyone: server instructions per request (callgrind)",
             "",
-            "Δ is what the throttle (or the cache hit) adds to, or saves from, the same framework's endpoint without it.",
+            "Δ is what the throttle (or the cache hit) adds to, or saves from, the same framework's endpoint without "
+            "it.",
             "",
             "| App | `GET /json` | throttled | Δ throttle | `GET /report` computed | cached (hit) | Δ hit |",
             "| :--- | ---: | ---: | ---: | ---: | ---: | ---: |",
         ]
         for key, c in instr.items():
-            cells = [f"{c['json'] / 1000:.1f}k", f"{c['throttled'] / 1000:.1f}k", f"{(c['throttled'] - c['json']) / 1000:+.1f}k"]
+            cells = [
+                f"{c['json'] / 1000:.1f}k",
+                f"{c['throttled'] / 1000:.1f}k",
+                f"{(c['throttled'] - c['json']) / 1000:+.1f}k",
+            ]
             if "cached" in c:
-                cells += [f"{c['report'] / 1000:.1f}k", f"{c['cached'] / 1000:.1f}k", f"{(c['cached'] - c['report']) / 1000:+.1f}k"]
+                cells += [
+                    f"{c['report'] / 1000:.1f}k",
+                    f"{c['cached'] / 1000:.1f}k",
+                    f"{(c['cached'] - c['report']) / 1000:+.1f}k",
+                ]
             else:
                 cells += ["-", "-", "-"]
             lines.append(f"| {by_key[key].label} | " + " | ".join(cells) + " |")
@@ -399,14 +462,51 @@ def render(results: dict[str, Any], variants: list[Variant], skipped: dict[str, 
             us = record["us"]
             if not us["json"]:
                 continue
-            cells = [f"{_median(us['json']):.1f}", f"{_median(us['throttled']):.1f}", f"{_added(us, 'throttled', 'json'):+.1f}"]
+            cells = [
+                f"{_median(us['json']):.1f}",
+                f"{_median(us['throttled']):.1f}",
+                f"{_added(us, 'throttled', 'json'):+.1f}",
+            ]
             if "cached" in us:
-                cells += [f"{_median(us['report']):.1f}", f"{_median(us['cached']):.1f}", f"{_added(us, 'cached', 'report'):+.1f}"]
+                cells += [
+                    f"{_median(us['report']):.1f}",
+                    f"{_median(us['cached']):.1f}",
+                    f"{_added(us, 'cached', 'report'):+.1f}",
+                ]
             else:
                 cells += ["-", "-", "-"]
             noise = max(_noise(values) for values in us.values())
             cells.append("-" if noise != noise else f"{noise * 100:.0f} %")
             lines.append(f"| {by_key[key].label} | " + " | ".join(cells) + " |")
+        lines.append("")
+    wire_results = results["wire"]
+    if wire_results:
+        lines += [
+            "## Over the wire: uvicorn + wrk, 64 connections",
+            "",
+            "Each app under uvicorn (1 worker, pinned to one core; wrk on the other), median of the runs. Server CPU "
+            "µs per request is the steadier figure on a shared machine; req/s also shows what waiting on Redis does to "
+            "a server that blocks its event loop for it.",
+            "",
+            "| App | `GET /json` req/s | throttled req/s | throttled p99 ms | throttled CPU µs/req "
+            "| cached (hit) req/s | computed req/s |",
+            "| :--- | ---: | ---: | ---: | ---: | ---: | ---: |",
+        ]
+        for key, runs in wire_results.items():
+            if not runs["json"]:
+                continue
+
+            def med(endpoint: str, field: str, runs: dict[str, list[dict[str, float]]] = runs) -> str:
+                values = [run[field] for run in runs.get(endpoint, [])]
+                if not values:
+                    return "-"
+                return f"{_median(values):,.0f}" if field == "rps" else f"{_median(values):.1f}"
+
+            lines.append(
+                f"| {by_key[key].label} | {med('json', 'rps')} | {med('throttled', 'rps')} | "
+                f"{med('throttled', 'p99_ms')} | {med('throttled', 'cpu_us')} | {med('cached', 'rps')} | "
+                f"{med('report', 'rps')} |"
+            )
         lines.append("")
     commands = results["commands"]
     if commands:
@@ -420,12 +520,8 @@ def render(results: dict[str, Any], variants: list[Variant], skipped: dict[str, 
             "| :--- | :--- | :--- |",
         ]
         for key, found in commands.items():
-            def cell(endpoint: str) -> str:
-                if endpoint not in found:
-                    return "-"
-                return ", ".join(f"{name} ×{calls:g}" for name, calls in found[endpoint].items()) or "none"
-
-            lines.append(f"| {by_key[key].label} | {cell('throttled')} | {cell('cached')} |")
+            cells = [_commands_cell(found, endpoint) for endpoint in ("throttled", "cached")]
+            lines.append(f"| {by_key[key].label} | " + " | ".join(cells) + " |")
         lines.append("")
     lines += ["## Apps", "", "| App | Packages |", "| :--- | :--- |"]
     for label, found in results["versions"].items():
@@ -444,7 +540,7 @@ def main(argv: list[str] | None = None) -> int:
     group.add_argument("--quick", action="store_true", help="fewer repeats and requests")
     group.add_argument("--smoke", action="store_true", help="tiny run proving the bench works; writes no results")
     parser.add_argument("--only", help="comma-separated variant keys: " + ",".join(v.key for v in VARIANTS))
-    parser.add_argument("--phases", default="inproc,instructions", help="inproc,instructions (default: both)")
+    parser.add_argument("--phases", default="inproc,wire,instructions", help="inproc,wire,instructions (default: all)")
     parser.add_argument("--output", type=Path, help="where to write the Markdown (default: bench/results/cache.md)")
     parser.add_argument("--cpu", type=int, default=1 if (os.cpu_count() or 1) > 1 else None, help="pin workers")
     args = parser.parse_args(argv)
@@ -468,6 +564,9 @@ def main(argv: list[str] | None = None) -> int:
         run.prepare_envs()
         if "inproc" in phases:
             run.inproc(redis)  # type: ignore[arg-type]
+        if "wire" in phases:
+            cores = os.cpu_count() or 1
+            run.over_the_wire(1 if cores > 1 else None, 0 if cores > 1 else None)
         if "instructions" in phases:
             run.instructions()
     finally:

@@ -1,9 +1,9 @@
 """This project: panther-core + panther-cache. One module per backend (panther_memory, panther_redis) builds it.
 
-    GET /json              no throttle, no cache (the baseline)
-    GET /json/throttled    the same endpoint with Throttle(10**9 per hour)
-    GET /report            the report, computed on every request
-    GET /report/cached     the same, with cache=timedelta(hours=1): every timed request is a hit
+GET /json              no throttle, no cache (the baseline)
+GET /json/throttled    the same endpoint with Throttle(10**9 per hour)
+GET /report            the report, computed on every request
+GET /report/cached     the same, with cache=timedelta(hours=1): every timed request is a hit
 """
 
 import os

@@ -37,7 +37,9 @@ class TestHits:
 
         @API(cache=MINUTE)
         async def view():
-            return Response({"run": runs()}, status_code=201, headers={"X-Custom": "kept", "Cache-Control": "max-age=9"})
+            return Response(
+                {"run": runs()}, status_code=201, headers={"X-Custom": "kept", "Cache-Control": "max-age=9"}
+            )
 
         app = clock.install(build({"x": view}))
         first = await call(app, "/x")

@@ -105,10 +105,10 @@ def build(server: RedisServer, **cache: object) -> Panther:
     return app
 
 
-async def back_up(app: Panther, timeout: float = 10) -> None:
+async def back_up(app: Panther, within: float = 10) -> None:
     guard = app.stash[STATE].guard
     assert guard is not None
-    deadline = time.monotonic() + timeout
+    deadline = time.monotonic() + within
     while guard.down:
         assert time.monotonic() < deadline, "Redis was not noticed to be back"
         await asyncio.sleep(0.05)

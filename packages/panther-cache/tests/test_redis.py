@@ -95,7 +95,9 @@ class TestThrottling:
             answer = await call(app, "/x", client=("10.3.3.3", 1))
             left = int(answer.limits[2]) - time.time()
             keys = [key async for key in app.redis.scan_iter(match=f"{redis_prefix}throttle:*")]
-            assert [key.decode() for key in keys] == [f"{redis_prefix}throttle:{{x|ip:10.3.3.3}}:{int(time.time() // 30)}"]
+            assert [key.decode() for key in keys] == [
+                f"{redis_prefix}throttle:{{x|ip:10.3.3.3}}:{int(time.time() // 30)}"
+            ]
             ttl = await app.redis.pttl(keys[0])
         assert 0 < ttl <= (left + 1) * 1000 + 1000
 
@@ -216,7 +218,9 @@ class TestCaching:
             await call(app, "/login")
             assert [key async for key in app.redis.scan_iter(match=f"{redis_prefix}*")] == []
 
-    async def test_a_redis_setting_that_decodes_responses_still_keeps_bytes(self, call, redis_url, redis_configs) -> None:
+    async def test_a_redis_setting_that_decodes_responses_still_keeps_bytes(
+        self, call, redis_url, redis_configs
+    ) -> None:
         @API(cache=timedelta(minutes=1))
         async def image():
             return Response(BINARY, headers={"Content-Type": "application/octet-stream"})

@@ -16,8 +16,15 @@ from panther.throttling.throttle import decide, retry_after
 
 @pytest.mark.parametrize(
     ("rate", "duration"),
-    [(0, timedelta(seconds=1)), (-1, timedelta(seconds=1)), (True, timedelta(seconds=1)), (1.5, timedelta(seconds=1)),
-     (1, timedelta(0)), (1, timedelta(seconds=-5)), (1, 60)],
+    [
+        (0, timedelta(seconds=1)),
+        (-1, timedelta(seconds=1)),
+        (True, timedelta(seconds=1)),
+        (1.5, timedelta(seconds=1)),
+        (1, timedelta(0)),
+        (1, timedelta(seconds=-5)),
+        (1, 60),
+    ],
 )
 def test_bad_throttles_are_refused_when_declared(rate, duration) -> None:
     with pytest.raises(PantherError, match="Throttle"):
@@ -60,6 +67,16 @@ def test_sliding_window_weighs_the_previous_window_by_what_is_left_of_it() -> No
     assert not decide(8, 8, rate, start + 45, seconds, window, sliding=True)
 
 
+def allowed_at(t: float, count: int, previous: int, rate: int, seconds: float, window: int) -> bool:
+    """Whether a request at ``t`` fits, given the counts of ``window`` (which becomes the previous one later)."""
+    later_window = int(t // seconds)
+    if later_window == window:
+        return decide(count, previous, rate, t, seconds, window, sliding=True)
+    if later_window == window + 1:
+        return decide(0, count, rate, t, seconds, later_window, sliding=True)
+    return True
+
+
 def test_sliding_retry_after_is_when_the_request_would_be_allowed() -> None:
     """Replays a refused request ``retry_after`` seconds later (with the counters the window then has) and checks
     it is allowed there, and refused one second earlier (the wait is the shortest in whole seconds)."""
@@ -80,17 +97,10 @@ def test_sliding_retry_after_is_when_the_request_would_be_allowed() -> None:
         # Bounded by the window plus one request interval (the whole allowance spent right at the window start).
         assert wait <= math.ceil(seconds + seconds / rate) + 1
 
-        def allowed_at(t: float) -> bool:
-            later_window = int(t // seconds)
-            if later_window == window:
-                return decide(count, previous, rate, t, seconds, window, sliding=True)
-            if later_window == window + 1:
-                return decide(0, count, rate, t, seconds, later_window, sliding=True)
-            return True
-
-        assert allowed_at(now + wait + 1e-6)
+        state = (count, previous, rate, seconds, window)
+        assert allowed_at(now + wait + 1e-6, *state)
         if wait > 1:
-            assert not allowed_at(now + wait - 1 - 1e-6)
+            assert not allowed_at(now + wait - 1 - 1e-6, *state)
     assert checked > 1000
 
 

@@ -179,7 +179,9 @@ class TestProxies:
         app = clock.install(build({"limited": limited}))
         for spoof in ("1.1.1.1", "2.2.2.2", "3.3.3.3"):
             await call(app, "/limited", client=("10.0.0.1", 1), headers=[(self.FORWARDED, spoof)])
-        assert (await call(app, "/limited", client=("10.0.0.1", 1), headers=[(self.FORWARDED, "4.4.4.4")])).status == 429
+        assert (
+            await call(app, "/limited", client=("10.0.0.1", 1), headers=[(self.FORWARDED, "4.4.4.4")])
+        ).status == 429
 
     async def test_behind_a_trusted_proxy_the_forwarded_client_is_counted(self, call, clock) -> None:
         app = clock.install(build({"limited": limited}, {"TRUSTED_PROXIES": ["10.0.0.0/8"]}))

@@ -30,6 +30,9 @@ async def ready():
 
 app = Panther(
     __name__,
-    configs={"REDIS": {"url": os.environ["SHARED_LIMIT_REDIS_URL"]}, "CACHE": {"key_prefix": os.environ["SHARED_LIMIT_PREFIX"]}},
+    configs={
+        "REDIS": {"url": os.environ["SHARED_LIMIT_REDIS_URL"]},
+        "CACHE": {"key_prefix": os.environ["SHARED_LIMIT_PREFIX"]},
+    },
     urls={"limited": limited, "cached": cached, "ready": ready},
 )

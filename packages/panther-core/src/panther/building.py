@@ -71,9 +71,7 @@ class RouteBuilder:
             variables=variables,
             methods=options.methods,
         )
-        plan.authentication = resolve_authentication(
-            self.app, self._effective_auth(options.auth, where), plan
-        )
+        plan.authentication = resolve_authentication(self.app, self._effective_auth(options.auth, where), plan)
         plan.permissions = [per_request_callable(p) for p in options.permissions]
         plan.middlewares = load_middlewares(options.middlewares, where=f"middlewares of '{where}'")
         plan.steps = self.app.plugins.endpoint_steps(self.app, plan)
@@ -92,8 +90,14 @@ class RouteBuilder:
                 if value is False:  # `cache=False`: nothing asked for
                     continue
                 plugin = ENDPOINT_OPTIONS.get(name)
-                fix = missing_plugin(plugin, self.app.plugins.names()) if plugin else "check its spelling, or install the plugin that reads it."
-                raise PantherError(f"'{where}' sets the endpoint option `{name}` but no installed plugin reads it: {fix}")
+                fix = (
+                    missing_plugin(plugin, self.app.plugins.names())
+                    if plugin
+                    else "check its spelling, or install the plugin that reads it."
+                )
+                raise PantherError(
+                    f"'{where}' sets the endpoint option `{name}` but no installed plugin reads it: {fix}"
+                )
             check = self.options[name]
             checked[name] = check(value, where) if check is not None else value
         if checked == options.plugin_options:
@@ -147,7 +151,8 @@ def _not_an_endpoint(path: str, endpoint: Any, active: list[str]) -> str:
     for cls in getattr(endpoint, "__mro__", ())[1:]:
         plugin = ENDPOINT_CLASSES.get(cls.__name__)
         if plugin is not None:
-            return f"URL '{path}/' points to a {cls.__name__}, but no active plugin serves it: {missing_plugin(plugin, active)}"
+            fix = missing_plugin(plugin, active)
+            return f"URL '{path}/' points to a {cls.__name__}, but no active plugin serves it: {fix}"
     if inspect.isfunction(endpoint) or inspect.ismethod(endpoint):
         return f"URL '{path}/' points to {endpoint.__qualname__}(), which is not wrapped by @API()."
     return f"URL '{path}/' points to {endpoint!r}: use an @API() function or a GenericAPI class."

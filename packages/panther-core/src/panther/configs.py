@@ -42,6 +42,7 @@ CORE_DEFAULTS: dict[str, Any] = {
     "CORS_MAX_AGE": 600,
 }
 
+
 class Config:
     """The settings of one app. Attribute access (``config.SECRET_KEY``) and ``config['secret_key']`` both work.
 

@@ -110,7 +110,8 @@ def _compile_method(
     steps = [step for step in _core_steps(plan, input_model) + plan.steps if _applies(step, method)]
     if not steps and output_model is None:
         return _reading_handler(call) if binding.request_names else call
-    if output_model is None and [s.stage for s in steps] == [Stage.VALIDATE] and not needs_materializing_type(input_model):
+    only_validation = [s.stage for s in steps] == [Stage.VALIDATE]
+    if output_model is None and only_validation and not needs_materializing_type(input_model):
         return _validating_handler(call, input_model)  # type: ignore[arg-type]  # the most common step, alone
     handler = _call_and_finish(call, output_model)
     for step in sorted(steps, key=lambda s: s.stage, reverse=True):  # stable: same-stage steps keep their order

@@ -27,7 +27,7 @@ def _redis_errors() -> tuple[type[BaseException], ...]:
 class RedisGuard:
     """The state of one app's Redis connection as its throttles and caches see it."""
 
-    __slots__ = ("client", "down", "errors", "interval", "on_error", "_probe")
+    __slots__ = ("_probe", "client", "down", "errors", "interval", "on_error")
 
     def __init__(self, client: Any, on_error: str, interval: float = 1.0) -> None:
         self.client = client

@@ -46,7 +46,9 @@ def check_throttling(value: Any, where: str) -> Any:
 def check_cache(value: Any, where: str) -> Any:
     if value is False or (isinstance(value, timedelta) and value.total_seconds() > 0):
         return value
-    raise PantherError(f"'{where}': `cache` must be a positive timedelta (e.g. timedelta(minutes=1)) or False, got {value!r}.")
+    raise PantherError(
+        f"'{where}': `cache` must be a positive timedelta (e.g. timedelta(minutes=1)) or False, got {value!r}."
+    )
 
 
 def check_cache_exp_time(value: Any, where: str) -> Any:

@@ -24,9 +24,13 @@ class ExtraHeadersResponse(Response):
         self.extra: EncodedHeaders = []
 
     def raw_headers(self, body_length: int | None) -> list[tuple[bytes, bytes]]:
-        if self._headers is None and self._cookies is None and body_length is not None:
-            if self.status_code not in NO_CONTENT:  # Response.raw_headers' own shortcut, plus ours
-                return [self._content_type_header, (CONTENT_LENGTH, b"%d" % body_length), *self.extra]
+        if (
+            self._headers is None
+            and self._cookies is None
+            and body_length is not None
+            and self.status_code not in NO_CONTENT
+        ):  # Response.raw_headers' own shortcut, plus ours
+            return [self._content_type_header, (CONTENT_LENGTH, b"%d" % body_length), *self.extra]
         headers = Response.raw_headers(self, body_length)
         headers += self.extra
         return headers
@@ -49,11 +53,11 @@ class StoredResponse(ExtraHeadersResponse):
         self.extra = []
         self.stored = stored
 
-    @property  # type: ignore[override]
+    @property
     def headers(self) -> dict[str, str]:
         if self._headers is None:
             self._headers = {name.decode("latin-1"): value.decode("latin-1") for name, value in self.stored}
-        return Response.headers.fget(self)  # type: ignore[attr-defined,no-any-return]
+        return Response.headers.fget(self)  # type: ignore[attr-defined]
 
     @headers.setter
     def headers(self, value: Any) -> None:

@@ -5,7 +5,7 @@ Windows are aligned to their start on the UTC epoch clock (a window of a minute 
 
 - **fixed window** (the default): a counter per client and window; exact, one counter per client, and a refused
   client knows exactly when it may come back (the window's end). A client may spend its allowance at the end of
-  one window and again at the start of the next: up to ``2 × rate`` within a short span across the boundary.
+  one window and again at the start of the next: up to ``2 x rate`` within a short span across the boundary.
 - **sliding window** (``sliding=True``): the previous window's count, weighted by how much of it still lies
   within the last ``duration``, is added to the current one. That smooths the boundary burst at the cost of an
   approximation (the previous window's requests are assumed evenly spread) and a second counter per client; a
@@ -82,7 +82,7 @@ class Decision(NamedTuple):
 def decide(count: int, previous: int, rate: int, now: float, seconds: float, window: int, sliding: bool) -> bool:
     """Whether one more request fits: ``count`` requests so far in the current window, ``previous`` in the one
     before (only read when ``sliding``)."""
-    used = count + 1
+    used: float = count + 1
     if sliding and previous:
         used += previous * ((window + 1) * seconds - now) / seconds
     return used <= rate
