@@ -523,6 +523,23 @@ def render(results: dict[str, Any], variants: list[Variant], skipped: dict[str, 
             cells = [_commands_cell(found, endpoint) for endpoint in ("throttled", "cached")]
             lines.append(f"| {by_key[key].label} | " + " | ".join(cells) + " |")
         lines.append("")
+    lines += [
+        "## Besides speed",
+        "",
+        "- **panther-cache**: limit headers on every answer, `Retry-After` on 429s; route + user/address buckets, "
+        "`X-Forwarded-For` only from `TRUSTED_PROXIES`; one atomic Lua round trip per throttled request (exactly R of "
+        "N concurrent requests pass, across processes); cache keyed by route, path variables, query and user; a "
+        "Redis outage fails open (or 503), logged once, without waiting on Redis per request.",
+        "- **slowapi**: its Redis storage (`limits`) is synchronous, so the event loop waits for every round trip "
+        "(a slow or frozen Redis stalls every request of the process); no limit headers unless "
+        "`headers_enabled=True`; no response cache.",
+        "- **fastapi-limiter** (0.2, on pyrate-limiter): its default identifier believes any `X-Forwarded-For`, so "
+        "a client picks its own bucket; no limit headers. **fastapi-cache2**: entries are keyed by function and "
+        "arguments, so every user gets the first user's response unless the app writes a key builder.",
+        "- **Hand-written middleware**: counts refused requests too and sends no headers; what it costs is what "
+        "redis-py's pipeline costs.",
+        "",
+    ]
     lines += ["## Apps", "", "| App | Packages |", "| :--- | :--- |"]
     for label, found in results["versions"].items():
         lines.append(f"| {label} | " + ", ".join(f"{name} {version}" for name, version in found.items()) + " |")
@@ -543,7 +560,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--phases", default="inproc,wire,instructions", help="inproc,wire,instructions (default: all)")
     parser.add_argument("--output", type=Path, help="where to write the Markdown (default: bench/results/cache.md)")
     parser.add_argument("--cpu", type=int, default=1 if (os.cpu_count() or 1) > 1 else None, help="pin workers")
+    parser.add_argument("--render", type=Path, help="write the Markdown of a saved raw JSON run, measure nothing")
     args = parser.parse_args(argv)
+    if args.render:
+        saved = json.loads(args.render.read_text())
+        text = render(saved, list(VARIANTS), saved.get("skipped", {}))
+        output = args.output or (BENCH / "results" / "cache.md")
+        output.write_text(text)
+        log(f"wrote {output}")
+        return 0
     mode = "smoke" if args.smoke else "quick" if args.quick else "full"
     variants = list(VARIANTS)
     if args.only:
@@ -573,6 +598,7 @@ def main(argv: list[str] | None = None) -> int:
         if redis is not None:
             redis.stop()
         run.close()
+    run.results["skipped"] = run.skipped
     text = render(run.results, variants, run.skipped)
     raw = BENCH / "results" / "raw"
     raw.mkdir(parents=True, exist_ok=True)

@@ -117,6 +117,13 @@ class TestMemoryCounter:
         counter.hit("x", 1100.0)  # a gap of several windows drops the previous one too
         assert counter.current == {"x": 1} and counter.previous == {}
 
+    def test_many_clients_stay_bounded_and_cheap(self) -> None:
+        counter = MemoryCounter(Throttle(1, timedelta(seconds=10)), max_clients=1000)
+        for client in range(50_000):  # quadratic eviction would take minutes here
+            counter.hit(f"c{client}", 1000.0)
+        assert len(counter.current) <= 1000
+        assert counter.hit("c49999", 1000.0) == -1  # the latest are still counted
+
     def test_clients_per_window_are_bounded_forgetting_the_first_seen(self) -> None:
         counter = MemoryCounter(Throttle(1, timedelta(seconds=10)), max_clients=3)
         for client in "abcde":

@@ -9,6 +9,7 @@ so N concurrent requests against a rate of R let exactly R through, from any num
 from __future__ import annotations
 
 import math
+from itertools import islice
 from typing import Any
 
 from panther.throttling.throttle import Decision, Throttle, decide, retry_after
@@ -26,7 +27,7 @@ def _remaining(count: int, previous: int, rate: int, now: float, seconds: float,
 class MemoryCounter:
     """One endpoint's counts in memory: this window's and the previous one's; older windows are dropped whole.
 
-    At most ``max_clients`` clients are counted per window: past that the client seen first in the window is
+    At most ``max_clients`` clients are counted per window: past that the tenth of them seen first in the window is
     forgotten, so memory stays bounded whatever the number of clients (use Redis for more).
     """
 
@@ -61,9 +62,16 @@ class MemoryCounter:
         else:
             return -1
         if not count and len(current) >= self.max_clients:
-            del current[next(iter(current))]
+            current = self._forget_oldest()
         current[key] = count + 1
         return remaining
+
+    def _forget_oldest(self) -> dict[str, int]:
+        # A tenth at a time, rebuilding the dict: deleting its first key one by one would leave the dict scanning
+        # ever more empty slots to find the next first key.
+        current = self.current
+        self.current = current = dict(islice(current.items(), max(1, len(current) // 10), None))
+        return current
 
     def retry_after(self, key: str, now: float) -> int:
         """Seconds before ``key``'s next request may be allowed (after ``hit`` refused it)."""
