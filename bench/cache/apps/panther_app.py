@@ -13,6 +13,7 @@ from report import report
 
 from panther import Panther
 from panther.app import API
+from panther.response import Response
 from panther.throttling import Throttle
 
 HOUR = timedelta(hours=1)
@@ -28,6 +29,18 @@ async def throttled_view():
     return {"message": "Hello, World!"}
 
 
+LIMIT_HEADERS = {
+    "X-RateLimit-Limit": "1000000000",
+    "X-RateLimit-Remaining": "999999999",
+    "X-RateLimit-Reset": "1800000000",
+}
+
+
+@API()
+async def headers_view():
+    return Response({"message": "Hello, World!"}, headers=LIMIT_HEADERS)
+
+
 @API()
 async def report_view():
     return report()
@@ -38,7 +51,13 @@ async def cached_report_view():
     return report()
 
 
-URLS = {"json": json_view, "json/throttled": throttled_view, "report": report_view, "report/cached": cached_report_view}
+URLS = {
+    "json": json_view,
+    "json/throttled": throttled_view,
+    "json/headers": headers_view,
+    "report": report_view,
+    "report/cached": cached_report_view,
+}
 
 
 def build_app(backend: str) -> Panther:
