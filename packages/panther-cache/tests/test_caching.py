@@ -299,3 +299,31 @@ class TestDeclarations:
     def test_bad_cache_settings_are_startup_errors(self, setting, message) -> None:
         with pytest.raises(PantherError, match=message):
             build({}, {"CACHE": setting})
+
+
+class TestMiddlewares:
+    async def test_middlewares_see_the_throttle_headers_and_the_stored_ones(self, call, clock) -> None:
+        from panther.middlewares import HTTPMiddleware
+
+        seen: list[dict[str, str]] = []
+
+        class Spy(HTTPMiddleware):
+            async def __call__(self, request: Request) -> Response:
+                response = await self.dispatch(request=request)
+                seen.append({k.lower(): v for k, v in response.headers.items()})
+                response.headers["X-Spied"] = "yes"
+                return response
+
+        @API(cache=MINUTE, throttling=Throttle(10, MINUTE))
+        async def view():
+            return Response({"ok": True}, headers={"X-Made": "by the endpoint"})
+
+        app = clock.install(build({"x": view}, {"MIDDLEWARES": [Spy]}))
+        first = await call(app, "/x")
+        second = await call(app, "/x")  # a hit
+        for answer, headers in zip((first, second), seen):
+            assert headers["x-made"] == "by the endpoint" and headers["content-type"] == "application/json"
+            assert headers["x-ratelimit-remaining"] == answer.headers["x-ratelimit-remaining"]
+            assert answer.headers["x-spied"] == "yes" and answer.headers["x-made"] == "by the endpoint"
+        assert [a.headers["x-ratelimit-remaining"] for a in (first, second)] == ["9", "8"]
+        assert second.body == first.body

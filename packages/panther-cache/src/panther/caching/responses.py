@@ -23,6 +23,21 @@ class ExtraHeadersResponse(Response):
         super().__init__(*args, **kwargs)
         self.extra: EncodedHeaders = []
 
+    @property
+    def headers(self) -> dict[str, str]:
+        """All headers as a dict (the encoded lines join it: a middleware reading or changing the headers sees
+        them, and from then on they are sent from the dict)."""
+        headers: dict[str, str] = Response.headers.fget(self)  # type: ignore[attr-defined]
+        if self.extra:
+            headers.update((name.decode("latin-1"), value.decode("latin-1")) for name, value in self.extra)
+            self.extra = []
+        return headers
+
+    @headers.setter
+    def headers(self, value: Any) -> None:
+        self._headers = dict(value)
+        self.extra = []
+
     def raw_headers(self, body_length: int | None) -> list[tuple[bytes, bytes]]:
         if (
             self._headers is None
@@ -39,7 +54,8 @@ class ExtraHeadersResponse(Response):
 class StoredResponse(ExtraHeadersResponse):
     """A response answered from the cache: its body bytes and its header lines as they were stored.
 
-    Reading ``headers`` (a middleware, a later step) gives the stored headers as a dict, which is then what is sent.
+    Reading ``headers`` (a middleware, a later step) gives the stored headers (and any added since) as a dict, which
+    is then what is sent.
     """
 
     __slots__ = ("stored",)
@@ -57,11 +73,12 @@ class StoredResponse(ExtraHeadersResponse):
     def headers(self) -> dict[str, str]:
         if self._headers is None:
             self._headers = {name.decode("latin-1"): value.decode("latin-1") for name, value in self.stored}
-        return Response.headers.fget(self)  # type: ignore[attr-defined]
+        return ExtraHeadersResponse.headers.fget(self)  # type: ignore[attr-defined]
 
     @headers.setter
     def headers(self, value: Any) -> None:
         self._headers = dict(value)
+        self.extra = []
 
     def raw_headers(self, body_length: int | None) -> list[tuple[bytes, bytes]]:
         if self._headers is not None or self._cookies is not None:  # changed since it was stored
