@@ -130,6 +130,12 @@ async def me(request: Request) -> dict[str, Any]:
     return {"username": request.user.username}
 
 
+@API(methods=["POST"], auth=JWTAuthentication, permissions=[IsAuthenticated])
+async def logout(request: Request) -> dict[str, str]:
+    await JWTAuthentication.logout(request.user)
+    return {"detail": "Logged out"}
+
+
 @API(auth=CookieJWTAuthentication, permissions=[IsAuthenticated])
 async def cookie_me(request: Request) -> dict[str, Any]:
     return {"username": request.user.username}
@@ -187,6 +193,7 @@ URLS: dict[str, Any] = {
     "form": form,
     "echo": echo,
     "login": login,
+    "logout": logout,
     "me": me,
     "cookie-me": cookie_me,
     "notes": Notes,
