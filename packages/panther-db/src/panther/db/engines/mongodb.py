@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Coroutine, Mapping, Sequence
 from typing import Any, ClassVar, ParamSpec, TypeVar
 from urllib.parse import urlsplit
 
@@ -33,7 +33,7 @@ def _unavailable(exc: Exception) -> DatabaseUnavailable:
     return DatabaseUnavailable()
 
 
-def _answers_503(method: Callable[_P, Awaitable[_T]]) -> Callable[_P, Awaitable[_T]]:
+def _answers_503(method: Callable[_P, Coroutine[Any, Any, _T]]) -> Callable[_P, Coroutine[Any, Any, _T]]:
     """A lost server (pymongo's ``ConnectionFailure``: refused, timed out, no primary) becomes a 503."""
 
     @functools.wraps(method)
