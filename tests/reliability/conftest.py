@@ -15,7 +15,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 
 from everything import create_app
-from harness import CASES, LONG, Driver, ErrorLog
+from harness import CASES, FIGURES, LONG, Driver, ErrorLog
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -31,6 +31,10 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
         for name, count in sorted(CASES.items()):
             terminalreporter.write_line(f"{name}: {count}")
         terminalreporter.write_line(f"total: {sum(CASES.values())}")
+    if FIGURES:
+        terminalreporter.section("reliability figures")
+        for name, value in FIGURES.items():
+            terminalreporter.write_line(f"{name}: {value}")
 
 
 @pytest.fixture(scope="module")

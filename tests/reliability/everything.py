@@ -30,6 +30,7 @@ from panther.permissions import IsAuthenticated
 from panther.request import Request
 from panther.response import FileResponse, RedirectResponse, Response, TemplateResponse
 from panther.websocket import GenericWebsocket, send_message_to_group
+from panther.websocket.state import WEBSOCKETS
 
 SECRET_KEY = "reliability-suite-secret-key-0123456789"
 PASSWORD = "correct horse battery staple"  # the password of the user `create_app` stores
@@ -183,6 +184,19 @@ class Room(GenericWebsocket):
         await send_message_to_group(self.path_variables["room"], data)
 
 
+@API(methods=["POST"])
+async def broadcast(room: str, request: Request) -> dict[str, str]:
+    await send_message_to_group(room, request.data)
+    return {"detail": "sent"}
+
+
+@API()
+async def stats(request: Request) -> dict[str, int]:
+    """What the leak checks watch: the WebSockets this process still holds."""
+    connections = request.app.stash[WEBSOCKETS].connections
+    return {"websockets": len(connections), "groups": len(connections.by_group)}
+
+
 URLS: dict[str, Any] = {
     "hello": hello,
     "books": books,
@@ -202,6 +216,8 @@ URLS: dict[str, Any] = {
     "go": go,
     "later": later,
     "ws/<room>": Room,
+    "broadcast/<room>": broadcast,
+    "stats": stats,
     "docs": docs_routing,
 }
 

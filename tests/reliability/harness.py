@@ -35,6 +35,9 @@ settings.register_profile(
 )
 FUZZ = settings.get_profile("reliability-long" if LONG else "reliability-ci")
 
+#: Figures measured in this session (load, leaks), printed in the terminal summary.
+FIGURES: dict[str, str] = {}
+
 #: Fuzz cases run in this session, per test (printed in the terminal summary).
 CASES: collections.Counter[str] = collections.Counter()
 
