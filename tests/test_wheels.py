@@ -40,6 +40,7 @@ EXPECTED = {
     "panther-cache": {"throttling", "caching"},
     "panther-tasks": {"background_tasks"},
     "panther-openapi": {"openapi"},
+    "panther-panel": {"panel"},
     "panther-testing": {"test"},
 }
 

@@ -79,6 +79,18 @@ async def test_creates_a_user_with_a_hashed_password(project):
     assert user.password != "secret pw" and await verify_password("secret pw", user.password)
 
 
+async def test_staff_flag_makes_a_staff_user(project):
+    """``--staff`` lets the user into the admin panel (panther-panel); without it nobody is staff."""
+    directory, _ = project
+    result = panther(directory, "createuser", "--staff", "main.py", stdin="ann\n41\n\npw\npw\n")
+    assert result.returncode == 0, result.stderr
+    assert "is_staff" not in result.stdout  # set by the flag, never asked
+    plain = panther(directory, "createuser", "main.py", stdin="bob\n30\n\npw\npw\n")
+    assert plain.returncode == 0, plain.stderr
+    assert (await Person.find_one(username="ann")).is_staff is True
+    assert (await Person.find_one(username="bob")).is_staff is False
+
+
 async def test_asks_again_for_a_taken_username_and_mismatched_passwords(project):
     directory, _ = project
     await Person.insert_one(username="bob", age=30)

@@ -248,26 +248,117 @@ async def test_steps_run_in_stage_order_whatever_the_plugin_order(caller: Any) -
         order.append("permission")
         return True
 
-    @API(permissions=[permission])
+    async def who(request: Any) -> str:
+        order.append("auth")
+        return "ada"
+
+    @API(permissions=[permission], auth=who)
     async def view() -> str:
         order.append("call")
         return "ok"
 
     app = Panther(__name__, configs={}, urls={"v": view}, plugins=[Late(), Early()])
     assert (await caller(app).get("/v")).status == 200
-    assert order == ["first", "permission", "throttle", "cache", "call"]
+    # The core's own step of a stage comes first; then the plugins' steps of that stage, in registration order.
+    assert order == ["auth", "first", "permission", "throttle", "cache", "call"]
 
 
-def test_permissions_are_enforced_by_the_core_without_any_plugin() -> None:
+async def test_same_stage_steps_run_in_registration_order(caller: Any) -> None:
+    order: list[str] = []
+
+    def plugin(name: str) -> Any:
+        class Named:
+            __name__ = name
+
+            @hookimpl
+            def panther_endpoint_steps(self) -> Step:
+                def wrap(inner: Handler) -> Handler:
+                    async def step(request: Request) -> Any:
+                        order.append(name)
+                        return await inner(request)
+
+                    return step
+
+                return Step(Stage.THROTTLE, wrap)
+
+        return Named()
+
+    app = Panther(__name__, configs={}, urls={"hello": hello}, plugins=[plugin("registered-first"), plugin("second")])
+    assert (await caller(app).get("/hello")).status == 200
+    assert order == ["registered-first", "second"]
+
+
+async def test_a_plugin_step_at_the_validation_stage_runs_on_endpoints_without_an_input_model(caller: Any) -> None:
+    seen: list[str] = []
+
+    class Inspect:
+        @hookimpl
+        def panther_endpoint_steps(self) -> Step:
+            def wrap(inner: Handler) -> Handler:
+                async def inspect_body(request: Request) -> Any:
+                    seen.append(request.method)
+                    return await inner(request)
+
+                return inspect_body
+
+            return Step(Stage.VALIDATE, wrap)
+
+    app = Panther(__name__, configs={}, urls={"hello": hello}, plugins=[Inspect()])
+    got = await caller(app).get("/hello")
+    assert (got.status, got.json(), seen) == (200, {"hello": "world"}, ["GET"])
+
+
+async def test_a_step_limited_to_get_also_serves_head_and_not_post(caller: Any) -> None:
+    seen: list[str] = []
+
+    class GetOnly:
+        @hookimpl
+        def panther_endpoint_steps(self) -> Step:
+            def wrap(inner: Handler) -> Handler:
+                async def step(request: Request) -> Any:
+                    seen.append(request.method)
+                    return await inner(request)
+
+                return step
+
+            return Step(Stage.CACHE, wrap, methods=frozenset({"GET"}))
+
+    client = caller(Panther(__name__, configs={}, urls={"hello": hello}, plugins=[GetOnly()]))
+    for method in ("GET", "HEAD", "POST"):
+        assert (await client.request(method, "/hello")).status == 200
+    assert seen == ["GET", "HEAD"]
+
+
+@pytest.mark.parametrize(
+    ("step", "message"),
+    [
+        ("not a step", "return panther.plan.Step objects"),
+        (Step("throttle", lambda inner: inner), "stage must be a panther.plan.Stage"),  # type: ignore[arg-type]
+        (Step(Stage.CACHE, lambda inner: inner, methods=frozenset({"get"})), r"methods \['get'\] are not among"),
+        (Step(Stage.CACHE, lambda inner: None), "returned None from wrap"),  # type: ignore[arg-type,return-value]
+    ],
+)
+def test_a_step_that_could_never_work_is_refused_at_startup(step: Any, message: str) -> None:
+    class Broken:
+        @hookimpl
+        def panther_endpoint_steps(self) -> Any:
+            return step
+
+    with pytest.raises(PantherError, match=message):
+        Panther(__name__, configs={}, urls={"hello": hello}, plugins=[Broken()])
+
+
+async def test_permissions_are_enforced_by_the_core_without_any_plugin(caller: Any) -> None:
     async def never(request: Any) -> bool:
         return False
 
     @API(permissions=[never])
-    async def view() -> None: ...
+    async def view() -> str:
+        return "secret"
 
     app = Panther(__name__, configs={}, urls={"v": view}, disable_plugins=["db", "ws", "auth", "cache", "tasks"])
-    (route,) = app.routes
-    assert route.plan is not None and len(route.plan.permissions) == 1
+    got = await caller(app).get("/v")
+    assert (got.status, got.json()) == (403, {"detail": "Permission Denied"})
 
 
 # --- Authentication that knows its scope type -----------------------------------------------------------------

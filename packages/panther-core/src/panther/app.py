@@ -33,6 +33,8 @@ CORE_OPTIONS: tuple[str, ...] = (
     "methods",
     "input_model",
     "output_model",
+    # Documentation only (panther-openapi reads it): kept in the core so that upstream apps declaring it start
+    # without the docs plugin installed.
     "output_schema",
     "auth",
     "permissions",
@@ -59,9 +61,10 @@ class EndpointOptions:
         auth: Any = None,
         permissions: Any = None,
         middlewares: Iterable[Any] | None = None,
-        owner: str = "API",
+        _owner: str = "API",
         **plugin_options: Any,
     ) -> None:
+        owner = _owner  # who declared the options, for messages (underscored: a plugin option may be named `owner`)
         self.methods = _check_methods(methods, owner)
         self.input_model = _check_model(input_model, "input_model", owner)
         self.output_model = _check_model(output_model, "output_model", owner)
@@ -198,7 +201,7 @@ class GenericAPI:
             methods=implemented,
             **{name: getattr(cls, name) for name in CORE_OPTIONS if name != "methods"},
             **{name: getattr(cls, name, None) for name in UPSTREAM_PLUGIN_OPTIONS},
-            owner=cls.__qualname__,
+            _owner=cls.__qualname__,
         )
 
     async def get(self, *args: Any, **kwargs: Any) -> Any:

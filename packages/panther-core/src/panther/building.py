@@ -93,10 +93,10 @@ class RouteBuilder:
                 fix = (
                     missing_plugin(plugin, self.app.plugins.names())
                     if plugin
-                    else "check its spelling, or install the plugin that reads it."
+                    else "check its spelling, or install the plugin that reads it"
                 )
                 raise PantherError(
-                    f"'{where}' sets the endpoint option `{name}` but no installed plugin reads it: {fix}"
+                    f"'{where}' sets the endpoint option `{name}` but no installed plugin reads it: {fix}."
                 )
             check = self.options[name]
             checked[name] = check(value, where) if check is not None else value
@@ -152,7 +152,7 @@ def _not_an_endpoint(path: str, endpoint: Any, active: list[str]) -> str:
         plugin = ENDPOINT_CLASSES.get(cls.__name__)
         if plugin is not None:
             fix = missing_plugin(plugin, active)
-            return f"URL '{path}/' points to a {cls.__name__}, but no active plugin serves it: {fix}"
+            return f"URL '{path}/' points to a {cls.__name__}, but no active plugin serves it: {fix}."
     if inspect.isfunction(endpoint) or inspect.ismethod(endpoint):
         return f"URL '{path}/' points to {endpoint.__qualname__}(), which is not wrapped by @API()."
     return f"URL '{path}/' points to {endpoint!r}: use an @API() function or a GenericAPI class."

@@ -48,19 +48,19 @@ ENDPOINT_CLASSES: dict[str, str] = {"GenericWebsocket": "ws"}
 
 
 def missing_plugin(plugin: str, active: Collection[str] = ()) -> str:
-    """Why plugin ``plugin`` does not provide what was asked and what to do, as the end of a sentence (``active``:
-    the names of the app's registered plugins)."""
+    """Why plugin ``plugin`` does not provide what was asked and what to do, as the end of a sentence, without its
+    full stop (``active``: the names of the app's registered plugins)."""
     dist = PLUGIN_NAMES.get(plugin, plugin)
     if plugin in active:
-        return f"the `{plugin}` plugin (`{dist}`) is active but does not provide it: upgrade `{dist}`."
+        return f"the `{plugin}` plugin (`{dist}`) is active but does not provide it: upgrade `{dist}`"
     if _installed(dist):
         return (
             f"`{dist}` is installed but its plugin `{plugin}` is not active: remove it from DISABLED_PLUGINS / "
-            "PANTHER_DISABLE_PLUGINS (or unset PANTHER_DISABLE_PLUGIN_AUTOLOAD)."
+            "PANTHER_DISABLE_PLUGINS (or unset PANTHER_DISABLE_PLUGIN_AUTOLOAD)"
         )
     return (
         f"install `{dist}` (`pip install ./packages/{dist}` from a checkout of Panther, or "
-        f"`pip install --find-links dist {dist}` from its built wheels)."
+        f"`pip install --find-links dist {dist}` from its built wheels)"
     )
 
 

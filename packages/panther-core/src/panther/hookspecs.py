@@ -70,9 +70,9 @@ def panther_config_defaults() -> Mapping[str, Any] | None:
     """Declare the configuration keys this plugin owns and their default values.
 
     Called once while the app's config is loaded, before ``panther_configure``. Return a mapping of UPPERCASE key
-    to default value. Results are merged; two plugins declaring the same key is a startup error. A key the user set
-    that no installed plugin declares (e.g. ``DATABASE`` without panther-db) is a startup error naming the extra to
-    install.
+    to default value. Results are merged; two plugins declaring the same key is a startup error. A key of a known
+    plugin (listed in ``panther.hints.CONFIG_KEYS``, e.g. ``DATABASE``) set while that plugin is not active is a
+    startup error naming the distribution to install; other unknown keys are kept as they are, as upstream did.
     """
 
 
@@ -127,8 +127,9 @@ def panther_ws_middlewares(app: Panther) -> list[type] | None:
 
     :param app: the app being built.
 
-    Called once when the app is built, like ``panther_http_middlewares``; the plugin serving WebSockets reads the
-    result, after ``WS_MIDDLEWARES``' classes, from ``app.ws_middlewares``.
+    Called once when the app is built, like ``panther_http_middlewares``: returned classes are placed outside the
+    user's ``WS_MIDDLEWARES`` (outermost first). The plugin serving WebSockets reads the whole list from
+    ``app.ws_middlewares``.
     """
 
 
@@ -186,6 +187,12 @@ def panther_build_route(app: Panther, path: str, endpoint: Any, variables: tuple
     handler's parameters with ``panther.parameters.bind_parameters(func, variables, path)``: path variables are
     then cast exactly as for HTTP. The plugin's scope handler (``panther_scope_handlers``) finds the route with
     ``app.router.match(path)``. Routes of another scope type answer HTTP requests with 426.
+
+    A plugin-built route is the plugin's to enforce: the core compiles nothing for it, so the plugin runs the
+    endpoint's authentication (``panther.building.resolve_authentication``) and permissions itself, as panther-ws
+    does. For an HTTP endpoint of its own kind, ``app.builder.plan(path, endpoint, options, variables)`` gives the
+    full plan (options checked, authentication, permissions, every plugin's steps) and
+    ``panther.pipeline.compile_endpoint(plan, app)`` compiles it when the endpoint has ``get``/``post``/... methods.
     """
 
 

@@ -1,9 +1,10 @@
 """The ``Panther`` ASGI application: builds everything at startup, then dispatches requests from precomputed tables.
 
 Building an app loads its config, its plugins, its routes and middleware chains, and compiles one handler per
-endpoint. Per request, HTTP dispatch is: read body → middlewares → route lookup → method → handler → render →
-send. Plugins are
-consulted while the app is built and at lifespan startup/shutdown, never per request.
+endpoint and method (``panther.building``, ``panther.pipeline``). Per request, HTTP dispatch is: global middlewares
+(if any; they read the body first) → route lookup → method → the endpoint's handler (which reads the body only if
+it can use it) → encode → send. Plugins are consulted while the app is built and at lifespan startup/shutdown, never
+per request.
 """
 
 from __future__ import annotations
@@ -99,7 +100,7 @@ class Panther:
             templates=build_environment(_as_list(self.config.TEMPLATES_DIR), self.config.BASE_DIR),
             base_dir=self.config.BASE_DIR,
         )
-        builder = RouteBuilder(self)
+        self.builder = RouteBuilder(self)  # also used by plugins that build HTTP routes of their own
         self.scope_handlers = self.plugins.scope_handlers(self)
         self.http_middlewares = [
             *self.plugins.http_middlewares(self),
@@ -110,7 +111,7 @@ class Panther:
             *load_middlewares(self.config.WS_MIDDLEWARES or [], where="WS_MIDDLEWARES", base=WebsocketMiddleware),
         ]
         self.urls = self._collect_urls(urls)
-        self.router: Router[Route] = Router(self.urls, builder)
+        self.router: Router[Route] = Router(self.urls, self.builder)
         self.routes: list[Route] = [route for _, route in self.router]
         # With global middlewares every request goes through their chain; without, `__call__` dispatches itself.
         self._chain = build_chain(self._dispatch, self.http_middlewares, self) if self.http_middlewares else None
@@ -131,7 +132,7 @@ class Panther:
             if key in CONFIG_KEYS and key not in defaults and value not in (None, False, {}, []):
                 raise PantherError(
                     f"`{key}` is set in your configs, but no active plugin reads it: "
-                    f"{missing_plugin(CONFIG_KEYS[key], self.plugins.names())} (or remove `{key}`)"
+                    f"{missing_plugin(CONFIG_KEYS[key], self.plugins.names())}, or remove `{key}`."
                 )
         for key, value in defaults.items():
             if key not in self.config:

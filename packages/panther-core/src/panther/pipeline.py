@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
-from panther.exceptions import AuthorizationAPIError
+from panther.exceptions import AuthorizationAPIError, PantherError
 from panther.middlewares.base import build_chain
 from panther.output import finish_response, materialize, needs_materializing_type, serialize_output
 from panther.parameters import Binding, bind_parameters
@@ -52,7 +52,7 @@ def compile_endpoint(plan: EndpointPlan, app: Any = None) -> dict[str, Handler]:
 
 
 def _bind(plan: EndpointPlan, func: Callable[..., Any], method: bool) -> Binding:
-    return bind_parameters(func, plan.variables, plan.path, skip_first=method)
+    return bind_parameters(func, plan.variables, plan.where, skip_first=method)
 
 
 def _with_middlewares(handlers: dict[str, Handler], middlewares: list[type], app: Any) -> dict[str, Handler]:
@@ -107,18 +107,21 @@ def _compile_method(
     input_model = plan.options.input_model if method in _BODY_METHODS else None
     output_model = plan.options.output_model
     call = _make_call(func, owner, binding)
-    steps = [step for step in _core_steps(plan, input_model) + plan.steps if _applies(step, method)]
-    if not steps and output_model is None:
+    core = _core_steps(plan, input_model)
+    contributed = [step for step in plan.steps if _applies(step, method)]
+    if not core and not contributed and output_model is None:
         return _reading_handler(call) if binding.request_names else call
-    if (
-        output_model is None
-        and [s.stage for s in steps] == [Stage.VALIDATE]
-        and not needs_materializing_type(input_model)
-    ):
+    only_validation = not contributed and output_model is None and input_model is not None and len(core) == 1
+    if only_validation and not needs_materializing_type(input_model):
         return _validating_handler(call, input_model)  # type: ignore[arg-type]  # the most common step, alone
     handler = _call_and_finish(call, output_model)
-    for step in sorted(steps, key=lambda s: s.stage, reverse=True):  # stable: same-stage steps keep their order
-        handler = step.wrap(handler)
+    # By stage, then in order (the core's own first, then the plugins' in registration order): the first is the
+    # outermost, so it runs first. sorted() is stable.
+    for step in reversed(sorted([*core, *contributed], key=lambda s: s.stage)):
+        wrapped = step.wrap(handler)
+        if not callable(wrapped):
+            raise PantherError(f"A step of '{plan.where}' returned {wrapped!r} from wrap(); return the handler.")
+        handler = wrapped
     return _reading_handler(handler)
 
 

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 import pluggy
 
 from panther import hookspecs
+from panther.app import HTTP_METHODS
 from panther.exceptions import PantherError
 from panther.plan import Step
 
@@ -173,9 +174,7 @@ class PluginManager:
             if result is None:
                 continue
             for step in [result] if isinstance(result, Step) else result:
-                if not isinstance(step, Step):
-                    raise PantherError(f"panther_endpoint_steps returned {step!r}; return panther.plan.Step objects.")
-                steps.append(step)
+                steps.append(_checked_step(step, endpoint))
         return steps
 
     def app_built(self, app: Panther) -> None:
@@ -193,6 +192,24 @@ class PluginManager:
 
     def cli_commands(self) -> dict[str, Callable[[list[str]], int | None]]:
         return _merge_mappings(self.pm.hook.panther_cli_commands(), "CLI command")
+
+
+def _checked_step(step: Any, endpoint: EndpointPlan) -> Step:
+    """A step as a plugin returned it, refused at startup if it could never work."""
+    where = f"panther_endpoint_steps for '{endpoint.where}'"
+    if not isinstance(step, Step):
+        raise PantherError(f"{where} returned {step!r}; return panther.plan.Step objects.")
+    if isinstance(step.stage, bool) or not isinstance(step.stage, int):
+        raise PantherError(f"{where}: a Step's stage must be a panther.plan.Stage (or an int), got {step.stage!r}.")
+    if not callable(step.wrap):
+        raise PantherError(f"{where}: a Step's wrap must be callable, got {step.wrap!r}.")
+    if step.methods is not None:
+        unknown = sorted(set(step.methods) - set(HTTP_METHODS))
+        if unknown:
+            raise PantherError(
+                f"{where}: a Step's methods {unknown} are not among {', '.join(HTTP_METHODS)} (HEAD follows GET)."
+            )
+    return step
 
 
 def _merge_mappings(results: list[Mapping[Any, Any] | None], what: str) -> dict[Any, Any]:

@@ -47,7 +47,7 @@ ResponseDataTypes: TypeAlias = (
 IterableDataTypes: TypeAlias = list[Any] | tuple[Any, ...] | set[Any] | Iterable[Any]
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class RenderContext:
     """What rendering a response needs from its app: the JSON encoder, the template environment and the app's
     ``BASE_DIR`` (for responses that read files; ``FileResponse`` starts at the working directory, as upstream)."""
@@ -213,7 +213,7 @@ class Response:
         ``data`` is a dict, a model or an iterable of them; the model's ``async to_response(instance, data)`` is used
         when it has one.
         """
-        from panther.pipeline import serialize_output
+        from panther.output import serialize_output
 
         self.data = await serialize_output(output_model, self.data)
 

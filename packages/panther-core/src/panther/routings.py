@@ -87,9 +87,9 @@ class Route:
     """One URL of the route table: the endpoint, the scope type it serves and its handlers.
 
     For HTTP, ``handlers`` maps each method to its compiled handler (HEAD follows GET, OPTIONS is answered with
-    ``Allow``); a route of another scope type (built by a plugin) maps its scope type to the plugin's handler,
-    e.g. ``{"websocket": connect}``, and answers HTTP requests with 426. ``plan`` is the endpoint's plan, for
-    plugins that describe the app.
+    ``Allow``); a route of another scope type (built by a plugin) maps its scope type to the plugin's handler, of any
+    signature the plugin chooses, e.g. ``{"websocket": connect}``, and answers HTTP requests with 426. ``plan`` is
+    the endpoint's plan, for plugins that describe the app (``None`` when the plugin that built the route made none).
     """
 
     __slots__ = ("allow", "endpoint", "handlers", "path", "plan", "scope_type")
@@ -98,10 +98,11 @@ class Route:
         self,
         path: str,
         endpoint: Any,
-        handlers: dict[str, Handler],
+        handlers: Mapping[str, Handler | Callable[..., Any]],
         scope_type: str = "http",
         plan: EndpointPlan | None = None,
     ) -> None:
+        handlers = dict(handlers)  # the route's own table: HEAD and OPTIONS are added below
         self.path = path
         self.endpoint = endpoint
         self.scope_type = scope_type
@@ -113,7 +114,7 @@ class Route:
             handlers.setdefault("OPTIONS", options_answer(self.allow))
         else:
             self.allow = ""
-        self.handlers = handlers
+        self.handlers: dict[str, Any] = handlers
 
     def refuse(self) -> APIError:
         """The error for a method this route does not answer: 426 on a WebSocket route, else 405 with ``Allow``."""

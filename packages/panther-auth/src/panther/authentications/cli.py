@@ -27,9 +27,12 @@ if TYPE_CHECKING:
 
 __all__ = ["createuser_command", "load_app"]
 
-USAGE = "usage: panther createuser FILE.py | MODULE:APP   (the file or module that builds your Panther app)"
-#: BaseUser's fields that are not asked for: set by the database, by login, or hashed from the password.
-_NOT_ASKED = frozenset(("id", "password", "last_login", "date_created"))
+USAGE = (
+    "usage: panther createuser [--staff] FILE.py | MODULE:APP   (the file or module that builds your Panther app;"
+    " --staff lets the user into the admin panel)"
+)
+#: BaseUser's fields that are not asked for: set by the database, by login, hashed from the password, or by --staff.
+_NOT_ASKED = frozenset(("id", "password", "last_login", "date_created", "is_staff"))
 
 
 class InputEnded(Exception):
@@ -37,7 +40,9 @@ class InputEnded(Exception):
 
 
 def createuser_command(argv: list[str]) -> int:
-    """Create a user of USER_MODEL: panther createuser main.py (or MODULE:APP)."""
+    """Create a user of USER_MODEL: panther createuser [--staff] main.py (or MODULE:APP)."""
+    staff = "--staff" in argv
+    argv = [arg for arg in argv if arg != "--staff"]
     if len(argv) != 1 or argv[0] in ("-h", "--help"):
         print(USAGE, file=sys.stderr if len(argv) != 1 else sys.stdout)
         return 0 if argv and argv[0] in ("-h", "--help") else 2
@@ -48,9 +53,11 @@ def createuser_command(argv: list[str]) -> int:
             "createuser needs the app's USER_MODEL, a panther.db.models.BaseUser: install panther-db "
             "(`pip install 'panther-auth[db]'`) and keep its `db` plugin enabled."
         )
+    if staff and "is_staff" not in getattr(model, "model_fields", {}):
+        raise PantherError(f"--staff needs an `is_staff` field on {model.__name__} (BaseUser has one).")
     prompt = Prompt(sys.stdin, sys.stdout)
     try:
-        user = asyncio.run(create_user(app, model, prompt))
+        user = asyncio.run(create_user(app, model, prompt, staff=staff))
     except InputEnded:
         print("\npanther: input ended before the user was complete; nothing was created.", file=sys.stderr)
         return 1
@@ -62,8 +69,8 @@ def createuser_command(argv: list[str]) -> int:
     return 0
 
 
-async def create_user(app: Panther, model: Any, prompt: Prompt) -> Any:
-    """Ask for the user's fields and password, then insert it into ``app``'s database."""
+async def create_user(app: Panther, model: Any, prompt: Prompt, *, staff: bool = False) -> Any:
+    """Ask for the user's fields and password, then insert it into ``app``'s database (``staff``: as staff)."""
     from panther.db.context import DB, use_app
 
     connection = app.stash[DB]
@@ -71,6 +78,8 @@ async def create_user(app: Panther, model: Any, prompt: Prompt) -> Any:
     try:
         with use_app(app):
             values = await ask_fields(model, prompt)
+            if staff:
+                values["is_staff"] = True
             password = ask_password(prompt)
             user = model(**values)
             await user.set_password(password)  # hashed into `user.password`: never stored in clear, even briefly

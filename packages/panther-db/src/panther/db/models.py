@@ -39,7 +39,7 @@ class BaseUser(Model):
     ``password`` holds a hash, never the password: set it with ``await user.set_password(...)``, test it with
     ``user.check_password(...)`` (a plain ``bool``, as upstream's) or, in async code, with
     ``await user.acheck_password(...)``, which runs the deliberately slow hash off the event loop. Both compare in
-    constant time.
+    constant time. ``is_staff`` (default ``False``) lets the user into the admin panel.
     """
 
     USERNAME_FIELD: ClassVar[str] = "username"
@@ -48,6 +48,8 @@ class BaseUser(Model):
     password: str = ""
     last_login: datetime | None = None
     date_created: datetime | None = None
+    #: May use the admin panel (panther-panel); ``panther createuser --staff`` sets it.
+    is_staff: bool = False
 
     @classmethod
     async def insert_one(cls, _document: Mapping[str, Any] | None = None, /, **kwargs: Any) -> Self:

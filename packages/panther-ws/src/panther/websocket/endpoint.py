@@ -48,7 +48,7 @@ class GenericWebsocket(Websocket):
             auth=cls.auth,
             permissions=cls.permissions,
             middlewares=cls.middlewares,
-            owner=cls.__qualname__,
+            _owner=cls.__qualname__,
         )
 
     async def connect(self, **path_variables: Any) -> None:
@@ -63,4 +63,4 @@ class GenericWebsocket(Websocket):
         has already left its groups and can no longer send."""
 
 
-GenericWebsocket.options = EndpointOptions(methods=(), owner="GenericWebsocket")
+GenericWebsocket.options = EndpointOptions(methods=(), _owner="GenericWebsocket")
