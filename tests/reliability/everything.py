@@ -26,6 +26,7 @@ from panther.file_handler import File
 from panther.generics import ListAPI
 from panther.openapi.urls import url_routing as docs_routing
 from panther.pagination import Pagination
+from panther.panel.urls import url_routing as panel_routing
 from panther.permissions import IsAuthenticated
 from panther.request import Request
 from panther.response import FileResponse, RedirectResponse, Response, TemplateResponse
@@ -219,6 +220,7 @@ URLS: dict[str, Any] = {
     "broadcast/<room>": broadcast,
     "stats": stats,
     "docs": docs_routing,
+    "panel": panel_routing,
 }
 
 
