@@ -14,9 +14,13 @@ import json
 from typing import Any
 
 import orjson
-from harness import CASES, FUZZ, Driver, ErrorLog, Reply
+import pytest
+from harness import CASES, FUZZ, LONG, Driver, ErrorLog, Reply
 from hypothesis import given
 from hypothesis import strategies as st
+
+# 20 000 cases of a test take minutes: the long run lifts pytest-timeout's limit (0: none) for these tests.
+pytestmark = pytest.mark.timeout(0 if LONG else 120)
 
 PATHS = [
     b"/hello",
