@@ -1,6 +1,6 @@
 """Tests written the way upstream Panther's users (and upstream's own suite) write them: unittest classes, an
 ``APIClient``, plain asserts on ``res.data``, ``res.headers`` and ``res.cookies``. Each covers a behaviour upstream
-apps rely on; the deliberate differences are listed in the README ("Coming from upstream Panther")."""
+apps rely on; the deliberate differences are listed in docs/upstream.md (the README keeps a short version)."""
 
 from __future__ import annotations
 

@@ -24,6 +24,7 @@ from pathlib import Path
 from harness.envs import Env
 from harness.registry import Endpoint
 from harness.wire import Server
+from harness.workers import APPS_DIR
 
 
 class InstructionsError(Exception):
@@ -43,10 +44,13 @@ def ensure_valgrind() -> str | None:
     return shutil.which("valgrind") if shutil.which("callgrind_control") else None
 
 
-def measure(env: Env, endpoints: list[Endpoint], cwd: Path, small: int, large: int) -> dict[str, float]:
-    """Instructions per request of `env`'s app under uvicorn, by endpoint key."""
+def measure(
+    env: Env, endpoints: list[Endpoint], cwd: Path, small: int, large: int, apps_dir: Path = APPS_DIR
+) -> dict[str, float]:
+    """Instructions per request of `env`'s app (a module of `apps_dir`) under uvicorn, by endpoint key."""
     out = cwd / f"callgrind-{env.app.key}"
-    server = Server(env, cwd, cpu=None, wrapper=["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}.%p"])
+    wrapper = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}.%p"]
+    server = Server(env, cwd, cpu=None, wrapper=wrapper, apps_dir=apps_dir)
     try:
         server.wait_ready(timeout=180)
         connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=60)

@@ -44,7 +44,9 @@ def free_port() -> int:
 class Server:
     """uvicorn serving one app's `build()` factory on 127.0.0.1, pinned to `cpu` (run under `wrapper` if given)."""
 
-    def __init__(self, env: Env, cwd: Path, cpu: int | None, wrapper: list[str] | None = None) -> None:
+    def __init__(
+        self, env: Env, cwd: Path, cpu: int | None, wrapper: list[str] | None = None, apps_dir: Path = APPS_DIR
+    ) -> None:
         self.env = env
         self.port = free_port()
         fd, name = tempfile.mkstemp(prefix=f"uvicorn-{env.app.key}-", suffix=".log", dir=cwd)
@@ -58,7 +60,7 @@ class Server:
             f"{env.app.module}:build",
             "--factory",
             "--app-dir",
-            str(APPS_DIR),
+            str(apps_dir),
             "--host",
             "127.0.0.1",
             "--port",

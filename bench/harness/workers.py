@@ -57,14 +57,14 @@ def versions(env: Env) -> dict[str, str]:
 class Worker:
     """A long-lived worker holding one built app (`routes` > 0: the app with `routes` routes)."""
 
-    def __init__(self, env: Env, routes: int, cwd: Path, cpu: int | None) -> None:
+    def __init__(self, env: Env, routes: int, cwd: Path, cpu: int | None, apps_dir: Path = APPS_DIR) -> None:
         self.env = env
         self.routes = routes
         self.info: dict[str, Any] = {}
         fd, name = tempfile.mkstemp(prefix=f"{env.app.key}-", suffix=".log", dir=cwd)
         os.close(fd)
         self.log = Path(name)
-        command = [str(env.python), "-I", str(WORKER), "serve", str(APPS_DIR), env.app.module, str(routes)]
+        command = [str(env.python), "-I", str(WORKER), "serve", str(apps_dir), env.app.module, str(routes)]
         with self.log.open("w") as log:
             self.process = subprocess.Popen(
                 pinned(command, cpu),

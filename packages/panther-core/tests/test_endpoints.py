@@ -383,6 +383,34 @@ class TestPipelineOrder:
         with pytest.raises(PantherError, match=r"`panther-cache`"):
             make_app({"x": View})
 
+    @pytest.mark.parametrize(("reads_body", "status"), [(True, 413), (False, 200)])
+    async def test_a_step_that_does_not_read_the_body_leaves_it_unread(self, caller, reads_body, status):
+        """A body over MAX_REQUEST_BODY_SIZE is refused only when something reads it."""
+
+        class Counting:
+            @hookimpl
+            def panther_endpoint_options(self):
+                return {"counted": None}
+
+            @hookimpl
+            def panther_endpoint_steps(self, endpoint):
+                def wrap(inner):
+                    return inner
+
+                return Step(Stage.THROTTLE, wrap, reads_body=reads_body)
+
+        @API(counted=True)
+        async def view():
+            return "ok"
+
+        @API(counted=True)
+        async def takes_request(request: Request):
+            return "ok"
+
+        app = make_app({"x": view, "y": takes_request}, {"MAX_REQUEST_BODY_SIZE": 10}, plugins=[Counting()])
+        assert (await caller(app).post("/x", body=b"x" * 100)).status == status
+        assert (await caller(app).post("/y", body=b"x" * 100)).status == 413  # the endpoint reads it itself
+
 
 class TestPermissions:
     @pytest.mark.parametrize("answer", [None, False, 1, "yes", [True]])

@@ -33,6 +33,8 @@ CONFIG_KEYS: dict[str, str] = {
     "WS_REDIS_CHANNEL": "ws",
     "JWT_CONFIG": "auth",
     "THROTTLING": "cache",
+    "CACHE": "cache",
+    "TRUSTED_PROXIES": "cache",
     "BACKGROUND_TASKS": "tasks",
     "BACKGROUND_TASKS_THREADS": "tasks",
     "BACKGROUND_TASKS_GRACE_PERIOD": "tasks",

@@ -226,8 +226,9 @@ def panther_endpoint_steps(app: Panther, endpoint: EndpointPlan) -> Step | Itera
 
     Return a ``panther.plan.Step`` (``Step(Stage.THROTTLE, wrap, methods=None)``), several, or ``None``. Each
     step's ``wrap(inner)`` is called once per method the step applies to and returns the handler of that stage;
-    state shared by the endpoint's methods lives in the closure that made the step. Steps from every plugin are
-    collected; within a stage, registration order decides (the first is outermost).
+    state shared by the endpoint's methods lives in the closure that made the step. A step that never reads the
+    request body says ``reads_body=False``, so an endpoint that does not use the body is not made to read it.
+    Steps from every plugin are collected; within a stage, registration order decides (the first is outermost).
     """
 
 

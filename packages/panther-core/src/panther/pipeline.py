@@ -101,8 +101,8 @@ def _compile_method(
 ) -> Handler:
     """One method's handler, with only the steps the plan has for it (decided here, not per request).
 
-    The body is read only by handlers that can use it (an endpoint taking the request, or any step): an endpoint
-    that never sees the request ignores its body, as a server does with a body it does not need.
+    The body is read only by handlers that can use it (an endpoint taking the request, or a step that may read it):
+    an endpoint that never sees the request ignores its body, as a server does with a body it does not need.
     """
     input_model = plan.options.input_model if method in _BODY_METHODS else None
     output_model = plan.options.output_model
@@ -122,7 +122,9 @@ def _compile_method(
         if not callable(wrapped):
             raise PantherError(f"A step of '{plan.where}' returned {wrapped!r} from wrap(); return the handler.")
         handler = wrapped
-    return _reading_handler(handler)
+    if binding.request_names or any(step.reads_body for step in [*core, *contributed]):
+        return _reading_handler(handler)
+    return handler
 
 
 def _applies(step: Step, method: str) -> bool:

@@ -59,11 +59,15 @@ class Step:
     ``methods`` limits it to some HTTP methods (e.g. ``{"GET"}`` for a response cache; HEAD follows GET); ``None``
     applies it to every method. ``wrap`` is called once per method when the app is built, never per request: state
     that must be shared by the endpoint's methods (one throttle bucket) belongs in the closure that made the step.
+    ``reads_body=False`` says the step never reads the request's body (a throttle, a cache): an endpoint whose steps
+    all say so, and that does not take the request itself, does not read the body at all, like an endpoint with no
+    step.
     """
 
     stage: Stage | int
     wrap: Callable[[Handler], Handler]
     methods: frozenset[str] | None = None
+    reads_body: bool = True
 
 
 @dataclass(slots=True, eq=False)
