@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import tempfile
 from collections.abc import Mapping
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +30,7 @@ from panther.pagination import Pagination
 from panther.panel.urls import url_routing as panel_routing
 from panther.permissions import IsAuthenticated
 from panther.request import Request
+from panther.throttling import Throttle
 from panther.response import FileResponse, RedirectResponse, Response, TemplateResponse
 from panther.websocket import GenericWebsocket, send_message_to_group
 from panther.websocket.state import WEBSOCKETS
@@ -185,6 +187,17 @@ class Room(GenericWebsocket):
         await send_message_to_group(self.path_variables["room"], data)
 
 
+@API(cache=timedelta(seconds=5))
+async def cached(request: Request) -> dict[str, Any]:
+    request.app.state.cache_misses += 1
+    return {"misses": request.app.state.cache_misses, "query": dict(request.query_params)}
+
+
+@API(throttling=Throttle(rate=5, duration=timedelta(minutes=1)))
+async def limited() -> dict[str, str]:
+    return {"detail": "ok"}
+
+
 @API(methods=["POST"])
 async def broadcast(room: str, request: Request) -> dict[str, str]:
     await send_message_to_group(room, request.data)
@@ -217,6 +230,8 @@ URLS: dict[str, Any] = {
     "go": go,
     "later": later,
     "ws/<room>": Room,
+    "cached": cached,
+    "limited": limited,
     "broadcast/<room>": broadcast,
     "stats": stats,
     "docs": docs_routing,
@@ -235,6 +250,8 @@ def configs(directory: Path) -> dict[str, Any]:
         "ALLOW_CREDENTIALS": True,
         "MAX_REQUEST_BODY_SIZE": 1024 * 1024,
         "OPENAPI": {"title": "Reliability", "version": "1.0.0"},
+        # Every endpoint is throttled (a rate the load run never reaches, so it measures the cost, not refusals).
+        "THROTTLING": Throttle(rate=100_000_000, duration=timedelta(minutes=1)),
     }
 
 
@@ -249,6 +266,7 @@ def create_app(directory: str | Path | None = None, overrides: Mapping[str, Any]
     app = Panther(__name__, configs={**configs(directory), **(overrides or {})}, urls=URLS)
     app.state.directory = directory
     app.state.tasks_done = []
+    app.state.cache_misses = 0
 
     @app.on_startup
     async def _store_user() -> None:

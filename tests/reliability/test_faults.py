@@ -90,10 +90,24 @@ def test_redis_stopped_answers_503_and_recovers_without_losing_a_logout(tmp_path
         assert reply.status == 503 and b"unavailable" in reply.body, reply.body
         assert took < 5
         assert driver.http("GET", b"/hello").status == 200  # what needs no Redis is served
+        # Throttles and caches degrade as configured (CACHE["on_redis_error"] = "allow", the default): served,
+        # uncounted and uncached, each within CACHE["redis_timeout"].
+        for path in (b"/limited", b"/cached", b"/cached"):
+            reply, took = _timed(lambda p=path: driver.http("GET", p))
+            assert reply.status == 200 and took < 2, (path, reply.body)
 
         redis_server.start()  # same port, same data directory
         assert _until(lambda: driver.http(*_json("GET", b"/me", token=kept)), 200, within=10).status == 200
         assert driver.http(*_json("GET", b"/me", token=revoked)).status == 401  # the logout was not lost
+        # The cache checks every second in the background whether Redis is back, then caches again.
+        deadline = time.monotonic() + 5
+        while True:
+            misses = driver.app.state.cache_misses
+            assert driver.http("GET", b"/cached", b"after").status == 200
+            if driver.app.state.cache_misses == misses or time.monotonic() > deadline:
+                break
+            time.sleep(0.2)
+        assert driver.app.state.cache_misses == misses  # served from the cache
     finally:
         driver.close()
 
