@@ -30,8 +30,8 @@ from panther.pagination import Pagination
 from panther.panel.urls import url_routing as panel_routing
 from panther.permissions import IsAuthenticated
 from panther.request import Request
-from panther.throttling import Throttle
 from panther.response import FileResponse, RedirectResponse, Response, TemplateResponse
+from panther.throttling import Throttle
 from panther.websocket import GenericWebsocket, send_message_to_group
 from panther.websocket.state import WEBSOCKETS
 
