@@ -89,6 +89,23 @@ class TestJSON:
         assert isinstance(detail, str)
         assert detail.startswith("Malformed JSON body: ")
 
+    @pytest.mark.parametrize("depth", [129, 300, 1000])
+    async def test_json_nested_too_deep_to_send_back_is_400_not_500(self, client, depth):
+        # Found by the reliability suite's fuzzing: orjson reads 1 000 levels but writes only 254, so an endpoint
+        # that sent such a body back answered 500.
+        body = b"[" * depth + b"]" * depth
+        result = await client.request("POST", "/echo", body=body, headers={"content-type": "application/json"})
+        assert result.status == 400
+        assert result.json() == {"detail": "JSON body is nested deeper than 128 levels"}
+
+    async def test_json_nested_128_levels_and_many_brackets_are_accepted(self, client):
+        nested = b"[" * 127 + b"{}" + b"]" * 127
+        result = await client.request("POST", "/echo", body=nested, headers={"content-type": "application/json"})
+        assert result.status == 200
+        wide = b"[" + b",".join([b"[{}]"] * 500) + b"]"  # 1 000 brackets, 3 levels
+        result = await client.request("POST", "/echo", body=wide, headers={"content-type": "application/json"})
+        assert result.status == 200 and len(result.json()["value"]) == 500
+
     @pytest.mark.parametrize("content_type", ["application/json", "application/json; charset=utf-8", "text/x+json"])
     async def test_malformed_json_with_an_input_model_is_400_with_a_detail(self, client, content_type):
         result = await client.request("POST", "/books", body=b'{"title": ', headers={"content-type": content_type})

@@ -271,6 +271,19 @@ class TestContainment:
             assert result.status == 404, path
             assert result.json() == {"detail": "Not Found"}
 
+    async def test_404_is_json_even_when_the_user_set_a_content_type(self, base: Path, caller: Any) -> None:
+        # Found by the reliability suite: the user's Content-Type (or one a middleware set) was dropped from the
+        # 404 together with the JSON one, leaving the detail without a type.
+        @API()
+        async def pdf() -> FileResponse:
+            return FileResponse("missing.pdf", headers={"Content-Type": "application/pdf", "X-Kept": "1"})
+
+        result = await caller(Panther(__name__, configs={"BASE_DIR": base}, urls={"pdf": pdf})).get("/pdf")
+        assert result.status == 404
+        assert result.header_list("content-type") == ["application/json"]
+        assert result.header("x-kept") == "1"
+        assert result.json() == {"detail": "Not Found"}
+
     async def test_root_limits_what_is_served(self, client: Any, base: Path) -> None:
         assert (await client.get("data.txt", root="files")).body == CONTENT
         assert (await client.get("../page.txt", root="files")).status == 404

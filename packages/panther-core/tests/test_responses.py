@@ -233,6 +233,14 @@ class TestResponseObject:
         assert result.header("n") == "1"
         assert result.json() == {"created": True}
 
+    @pytest.mark.parametrize("headers", [{"X-A": "a\r\nSet-Cookie: evil=1"}, {"X-A": "a\nb"}, {"X-A\r\nX-B": "1"}])
+    async def test_a_line_break_in_a_header_is_refused_not_sent(self, caller, caplog, headers):
+        # Upstream passed it on: a value taken from the request could add headers (or split the response).
+        result = await get(caller, Response({}, headers=headers))
+        assert result.status == 500
+        assert result.header("set-cookie") is None and result.header("x-b") is None
+        assert "header injection" in caplog.text
+
     async def test_user_content_type_replaces_the_default(self, caller):
         result = await get(caller, Response(b"<x/>", headers={"Content-Type": "application/xml"}))
         assert result.header_list("content-type") == ["application/xml"]

@@ -8,6 +8,7 @@ import pytest
 from cryptography.fernet import Fernet
 
 from panther import Panther
+from panther.app import API
 from panther.db import BaseUser, Model
 from panther.db.connections import MongoDBConnection, PantherDBConnection, db, redis
 from panther.db.context import DB
@@ -290,3 +291,39 @@ async def test_a_disabled_db_plugin_gives_a_clear_error(tmp_path):
     with pytest.raises(DatabaseError, match="the `db` plugin is disabled"):
         await Note.find_one()
     assert db.is_defined is False
+
+
+def test_mongodb_waits_5_seconds_for_a_server_unless_configured(tmp_path):
+    # pymongo alone waits 30 s for a server before failing a query; Panther answers 503 after 5 s.
+    default = build(tmp_path, DATABASE={"engine": {"class": "mongodb", "host": "mongodb://127.0.0.1:1/x"}})
+    assert default.stash[DB].client.options.server_selection_timeout == 5
+    for engine in (
+        {"host": "mongodb://127.0.0.1:1/x", "serverSelectionTimeoutMS": 800},
+        {"host": "mongodb://127.0.0.1:1/x?serverSelectionTimeoutMS=800"},
+    ):
+        app = build(tmp_path, DATABASE={"engine": {"class": "mongodb", **engine}})
+        assert app.stash[DB].client.options.server_selection_timeout == 0.8
+
+
+async def test_unreachable_mongodb_during_a_request_is_a_503_with_a_detail(tmp_path, caplog):
+    # The server went away after startup: every query is answered 503 (never 500), and the next one tries again.
+    @API()
+    async def notes():
+        return await Note.find()
+
+    @API(methods=["POST"])
+    async def add():
+        return await Note.insert_one(text="x")
+
+    host = "mongodb://127.0.0.1:1/x?serverSelectionTimeoutMS=100"
+    app = Panther(
+        __name__,
+        configs={"DATABASE": {"engine": {"class": "mongodb", "host": host}}},
+        urls={"notes": notes, "add": add},
+    )
+    async with APIClient(app, lifespan=False) as client:
+        for method, path in (("get", "/notes"), ("post", "/add")):
+            response = await getattr(client, method)(path)
+            assert response.status_code == 503
+            assert response.data == {"detail": "Database is unavailable, try again later"}
+    assert "MongoDB is unavailable: ServerSelectionTimeoutError" in caplog.text

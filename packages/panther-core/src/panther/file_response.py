@@ -244,6 +244,8 @@ class FileResponse(Response):
         user_headers = self._headers  # only what the user set (`headers` would add the class's default type)
         if user_headers:
             overridden = {name.lower() for name in user_headers}
+            if not keep_content_headers:  # dropped below, so they replace nothing (a 404 keeps its JSON type)
+                overridden -= {"content-type", "content-disposition"}
             result = [(name, value) for name, value in headers if name.decode() not in overridden]
             for name, value in user_headers.items():
                 lowered = name.lower()

@@ -232,13 +232,37 @@ def _is_json(mime: str) -> bool:
     return mime == "application/json" or mime.endswith("+json")
 
 
+#: The deepest nesting a JSON body may have. orjson reads 1 024 levels but writes only 254, so a deeper body that an
+#: endpoint sends back (echoed, stored and listed) would fail only then, as a 500; it is refused here as a 400.
+MAX_JSON_DEPTH = 128
+
+
 def _load_json(body: bytes) -> Any:
     if not body:
         return {}
     try:
-        return orjson.loads(body)
+        data = orjson.loads(body)
     except orjson.JSONDecodeError as exc:
         raise BadRequestAPIError(detail=f"Malformed JSON body: {exc}") from None
+    # Counting brackets is a fast scan; only a body with that many can be nested that deep, and only it is walked.
+    if body.count(b"[") + body.count(b"{") > MAX_JSON_DEPTH and _too_deep(data):
+        raise BadRequestAPIError(detail=f"JSON body is nested deeper than {MAX_JSON_DEPTH} levels")
+    return data
+
+
+def _too_deep(data: Any) -> bool:
+    level: list[Any] = [data]
+    for _ in range(MAX_JSON_DEPTH):
+        level = [
+            child
+            for node in level
+            if isinstance(node, (dict, list))
+            for child in (node.values() if isinstance(node, dict) else node)
+            if isinstance(child, (dict, list))
+        ]
+        if not level:
+            return False
+    return True
 
 
 def validation_errors(exc: ValidationError) -> str | dict[str, str]:

@@ -174,7 +174,11 @@ class Response:
                     if typed:
                         headers[0] = (_CONTENT_TYPE, str(value).encode("latin-1"))
                 elif lowered != "content-length":
-                    headers.append((lowered.encode("latin-1"), str(value).encode("latin-1")))
+                    text = str(value)
+                    if "\n" in text or "\r" in text or "\n" in name or "\r" in name:
+                        # A value taken from a request would otherwise end the header and start others.
+                        raise ValueError(f"Response header {name!r} contains a line break (header injection).")
+                    headers.append((lowered.encode("latin-1"), text.encode("latin-1")))
         if self._cookies:
             for cookie in self._cookies:
                 headers.append((b"set-cookie", cookie.header_value().encode("latin-1")))

@@ -7,14 +7,45 @@ batch by batch with ``to_list(n)``, so nothing blocks the event loop.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
-from typing import Any, ClassVar
+import functools
+import logging
+from collections.abc import AsyncIterator, Callable, Coroutine, Mapping, Sequence
+from typing import Any, ClassVar, ParamSpec, TypeVar
 from urllib.parse import urlsplit
 
 from panther.db.engines.base import BaseDatabaseConnection, Document, Filter, Sort
+from panther.db.errors import DatabaseUnavailable
 from panther.exceptions import PantherError
 
+logger = logging.getLogger("panther")
+
 _SCHEMES = ("mongodb://", "mongodb+srv://")
+#: How long an operation waits for a reachable server before it is answered 503 (pymongo's own default is 30 s).
+#: ``serverSelectionTimeoutMS`` in DATABASE['engine'] or in the connection string changes it.
+SERVER_SELECTION_TIMEOUT_MS = 5000
+
+_P = ParamSpec("_P")
+_T = TypeVar("_T")
+
+
+def _unavailable(exc: Exception) -> DatabaseUnavailable:
+    logger.error("MongoDB is unavailable: %s: %s", type(exc).__name__, exc)
+    return DatabaseUnavailable()
+
+
+def _answers_503(method: Callable[_P, Coroutine[Any, Any, _T]]) -> Callable[_P, Coroutine[Any, Any, _T]]:
+    """A lost server (pymongo's ``ConnectionFailure``: refused, timed out, no primary) becomes a 503."""
+
+    @functools.wraps(method)
+    async def wrapper(*args: _P.args, **kwargs: _P.kwargs) -> _T:
+        from pymongo.errors import ConnectionFailure
+
+        try:
+            return await method(*args, **kwargs)
+        except ConnectionFailure as exc:
+            raise _unavailable(exc) from None
+
+    return wrapper
 
 
 def _import_pymongo() -> Any:
@@ -67,7 +98,10 @@ class MongoDBConnection(BaseDatabaseConnection):
                 "(or at the end of the connection string: mongodb://host:27017/<name>)."
             )
         self.host = host
-        self.client_kwargs = {"tz_aware": True, **client_kwargs}
+        defaults: dict[str, Any] = {"tz_aware": True}
+        if "serverselectiontimeoutms" not in host.lower():  # a keyword would override the connection string's
+            defaults["serverSelectionTimeoutMS"] = SERVER_SELECTION_TIMEOUT_MS
+        self.client_kwargs = {**defaults, **client_kwargs}
         self._client: Any = None
         self._database: Any = None
         self._collections: dict[str, Any] = {}
@@ -140,12 +174,15 @@ class MongoDBConnection(BaseDatabaseConnection):
 
     # --- reading ------------------------------------------------------------------------------------------------
 
+    @_answers_503
     async def find_one(self, collection: str, filter: Filter) -> Document | None:
         return await self._collection(collection).find_one(filter)
 
+    @_answers_503
     async def first(self, collection: str, filter: Filter) -> Document | None:
         return await self._collection(collection).find_one(filter, sort=[("_id", 1)])
 
+    @_answers_503
     async def last(self, collection: str, filter: Filter) -> Document | None:
         return await self._collection(collection).find_one(filter, sort=[("_id", -1)])
 
@@ -159,6 +196,8 @@ class MongoDBConnection(BaseDatabaseConnection):
         limit: int = 0,
         batch_size: int | None = None,
     ) -> AsyncIterator[list[Document]]:
+        from pymongo.errors import ConnectionFailure
+
         cursor = self._collection(collection).find(filter, sort=sort or None, skip=skip, limit=limit)
         try:
             if batch_size is None:
@@ -168,39 +207,50 @@ class MongoDBConnection(BaseDatabaseConnection):
                 return
             while batch := await cursor.to_list(batch_size):
                 yield batch
+        except ConnectionFailure as exc:
+            raise _unavailable(exc) from None
         finally:
             await cursor.close()
 
+    @_answers_503
     async def count(self, collection: str, filter: Filter) -> int:
         return await self._collection(collection).count_documents(filter)
 
+    @_answers_503
     async def aggregate(self, collection: str, pipeline: Sequence[Mapping[str, Any]]) -> list[Document]:
         cursor = await self._collection(collection).aggregate(list(pipeline))
         return await cursor.to_list()
 
     # --- writing ------------------------------------------------------------------------------------------------
 
+    @_answers_503
     async def insert_one(self, collection: str, document: Document) -> Any:
         return (await self._collection(collection).insert_one(document)).inserted_id
 
+    @_answers_503
     async def insert_many(self, collection: str, documents: list[Document]) -> list[Any]:
         if not documents:
             return []
         return list((await self._collection(collection).insert_many(documents)).inserted_ids)
 
+    @_answers_503
     async def update_one(self, collection: str, filter: Filter, update: Document) -> int:
         return (await self._collection(collection).update_one(filter, update)).matched_count
 
+    @_answers_503
     async def update_many(self, collection: str, filter: Filter, update: Document) -> int:
         # matched, like update_one (upstream returned modified_count here).
         return (await self._collection(collection).update_many(filter, update)).matched_count
 
+    @_answers_503
     async def delete_one(self, collection: str, filter: Filter) -> int:
         return (await self._collection(collection).delete_one(filter)).deleted_count
 
+    @_answers_503
     async def delete_many(self, collection: str, filter: Filter) -> int:
         return (await self._collection(collection).delete_many(filter)).deleted_count
 
+    @_answers_503
     async def find_one_or_insert(self, collection: str, filter: Filter, document: Document) -> tuple[Document, bool]:
         target = self._collection(collection)
         if not document:
@@ -222,6 +272,7 @@ class MongoDBConnection(BaseDatabaseConnection):
             return {**document, "_id": await self.insert_one(collection, dict(document))}, True
         return found, False
 
+    @_answers_503
     async def drop(self, collection: str) -> None:
         await self._collection(collection).drop()
 
