@@ -176,6 +176,7 @@ from panther.app import API
 from panther.db import Model
 from panther.request import Request
 from panther.response import Response
+from panther.websocket import GenericWebsocket
 
 DATABASE = {"engine": {"class": "mongodb", "host": os.environ["MONGODB_URL"], "database": os.environ["RUN_ID"]}}
 REDIS = {"url": os.environ["REDIS_URL"]}
@@ -207,7 +208,12 @@ async def stats() -> dict:
     }
 
 
-app = Panther(__name__, configs=__name__, urls={"books/": books, "stats/": stats})
+class Echo(GenericWebsocket):
+    async def connect(self) -> None:
+        await self.accept()
+
+
+app = Panther(__name__, configs=__name__, urls={"books/": books, "stats/": stats, "echo/": Echo})
 '''
 
 APP_TEST = """\
@@ -291,15 +297,17 @@ def test_an_app_using_every_extra_runs_from_the_wheels(venv: Path, project: tupl
                 time.sleep(0.1)
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/books/", timeout=5) as response:
             titles = [book["title"] for book in json.loads(response.read())]
-        # The app closes a WebSocket to an HTTP route before accepting it: uvicorn, speaking WebSocket, answers 403.
-        # (Without a WebSocket library it would serve the upgrade request as plain HTTP: 200 and the JSON.)
-        handshake = websocket_handshake(port, "/books/")
+        # panther-ws accepts the handshake: uvicorn speaks WebSocket (without a WebSocket library it would serve the
+        # upgrade request as plain HTTP), and a WebSocket to an HTTP route is refused with 404.
+        handshake = websocket_handshake(port, "/echo/")
+        refused = websocket_handshake(port, "/books/")
     finally:
         server.terminate()
         log, _ = server.communicate(timeout=15)
     assert stats["created"] == 1, log  # the book the tests stored, counted in Redis
     assert titles == ["Dune"]
-    assert handshake.startswith("HTTP/1.1 403"), (handshake, log)
+    assert handshake.startswith("HTTP/1.1 101"), (handshake, log)
+    assert refused.startswith("HTTP/1.1 404"), (refused, log)
     assert "No supported WebSocket library detected" not in log, log
     assert "Unsupported upgrade request" not in log, log
 
