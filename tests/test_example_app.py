@@ -17,6 +17,8 @@ from pathlib import Path
 
 import pytest
 
+from panther.test.processes import stop_process
+
 ROOT = Path(__file__).resolve().parent.parent
 HELLO_FILE = ROOT / "examples" / "quickstart" / "files" / "hello.txt"
 
@@ -58,14 +60,7 @@ def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
                 time.sleep(0.05)
         yield url
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
-        if server.stdout:
-            server.stdout.close()
+        stop_process(server)
 
 
 def fetch(

@@ -28,6 +28,8 @@ from pathlib import Path
 
 import pytest
 
+from panther.test.processes import free_port
+
 ROOT = Path(__file__).resolve().parents[1]
 VERSION = tomllib.loads((ROOT / "packages/panther-core/pyproject.toml").read_text())["project"]["version"]
 
@@ -246,12 +248,6 @@ def project(tmp_path: Path, panther_redis_url: str, panther_mongodb_url: str) ->
         client.drop_database(run_id)
     with redis.Redis.from_url(panther_redis_url) as client:
         client.delete(run_id)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def websocket_handshake(port: int, path: str) -> str:

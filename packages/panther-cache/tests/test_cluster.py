@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -17,16 +16,12 @@ from pathlib import Path
 
 import pytest
 
+from panther.test.processes import free_port, stop_process
+
 pytestmark = [pytest.mark.panther_redis, pytest.mark.slow]
 
 SERVERS = Path(__file__).resolve().parent / "servers"
 RATE = 20
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def fetch(url: str) -> tuple[int, dict[str, str], dict[str, int]]:
@@ -75,15 +70,9 @@ def two_servers(panther_redis_url: str, redis_prefix: str) -> Iterator[list[str]
         yield [f"http://127.0.0.1:{port}" for port in ports]
     finally:
         for server in servers:
-            server.terminate()
+            server.terminate()  # both shut down at once
         for server in servers:
-            try:
-                server.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait()
-            if server.stdout:
-                server.stdout.close()
+            stop_process(server)
 
 
 def test_two_processes_let_rate_requests_through_in_total(two_servers: list[str]) -> None:

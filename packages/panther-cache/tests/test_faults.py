@@ -20,16 +20,11 @@ from panther import Panther
 from panther.app import API
 from panther.caching.state import STATE
 from panther.test import APIClient
+from panther.test.processes import free_port
 from panther.test.services import in_ci
 from panther.throttling import Throttle
 
 pytestmark = pytest.mark.slow
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 class RedisServer:

@@ -8,7 +8,6 @@ schemathesis tests.
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -21,6 +20,7 @@ import pytest
 
 import panther.openapi.plugin
 from panther import Panther
+from panther.test.processes import free_port, stop_process
 
 HERE = Path(__file__).resolve().parent
 
@@ -32,12 +32,6 @@ def make_app(panther_app_factory: Callable[..., Panther]) -> Callable[..., Panth
         return panther_app_factory(urls=urls, configs=configs or {}, plugins=plugins, **kwargs)
 
     return build
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def start_uvicorn(app: str, app_dir: Path, ready_path: str, env: dict[str, str] | None = None) -> tuple[Any, str]:
@@ -60,20 +54,9 @@ def start_uvicorn(app: str, app_dir: Path, ready_path: str, env: dict[str, str] 
                 return server, url
         except OSError:
             if time.monotonic() > deadline:
-                stop(server)
+                stop_process(server)
                 pytest.fail(f"{app} did not answer within 20 s")
             time.sleep(0.05)
-
-
-def stop(server: Any) -> None:
-    server.terminate()
-    try:
-        server.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        server.kill()
-        server.wait()
-    if server.stdout:
-        server.stdout.close()
 
 
 @pytest.fixture(scope="module")
@@ -83,4 +66,4 @@ def served() -> Iterator[str]:
     try:
         yield url
     finally:
-        stop(server)
+        stop_process(server)

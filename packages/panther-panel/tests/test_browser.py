@@ -22,6 +22,7 @@ from typing import Any
 
 import pytest
 
+from panther.test.processes import stop_process
 from panther.test.services import in_ci
 
 HERE = Path(__file__).resolve().parent
@@ -100,14 +101,7 @@ def served(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[str
                 time.sleep(0.05)
         yield url, env
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
-        if server.stdout:
-            server.stdout.close()
+        stop_process(server)
         if request.param == "mongodb":
             import pymongo
 

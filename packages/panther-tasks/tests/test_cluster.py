@@ -23,6 +23,7 @@ from pathlib import Path
 import pytest
 
 from panther.background_tasks.leases import RUNNING_TTL
+from panther.test.processes import stop_process
 
 pytestmark = [pytest.mark.panther_redis, pytest.mark.slow]
 
@@ -113,15 +114,7 @@ def servers(tmp_path: Path, panther_redis_url: str) -> Iterator[tuple[str, dict[
         yield prefix, processes
     finally:
         for server in started:
-            if server.poll() is None:
-                server.terminate()
-            try:
-                server.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait()
-            if server.stdout:
-                server.stdout.close()
+            stop_process(server)
         import redis
 
         client = redis.Redis.from_url(panther_redis_url)
