@@ -7,15 +7,12 @@ reason when either is missing; under ``CI=true`` a missing browser fails instead
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from panther.test.services import in_ci
-
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+from panther.test.browser import require_chromium
 
 #: Text each UI shows once it has rendered the document: the title, the untagged operation's summary, the tags
 #: (Stoplight Elements shows a tag's operations only once the tag is opened).
@@ -26,20 +23,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 @pytest.fixture(scope="module")
 def chromium() -> str:
-    missing = None
-    if CHROMIUM is None:
-        missing = "Chromium is not installed (apt-get install chromium)"
-    else:
-        try:
-            import playwright.async_api  # noqa: F401
-        except ImportError:
-            missing = "playwright is not installed (pip install playwright)"
-    if missing is not None:
-        if in_ci():
-            pytest.fail(f"{missing}; CI=true, so a missing browser fails the test.", pytrace=False)
-        pytest.skip(missing)
-    assert CHROMIUM is not None
-    return CHROMIUM
+    return require_chromium()
 
 
 async def open_page(browser: Any, url: str, base: str) -> tuple[Any, list[str], list[str]]:

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -22,11 +20,10 @@ from typing import Any
 
 import pytest
 
-from panther.test.processes import stop_process
-from panther.test.services import in_ci
+from panther.test.browser import require_chromium
+from panther.test.processes import free_port, stop_process
 
 HERE = Path(__file__).resolve().parent
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 SECRET_KEY = "browser-test-secret-key-of-the-panel"
 #: Where ``PANEL_SCREENSHOT=1`` saves the README's screenshot.
 SCREENSHOT = HERE.parent / "docs" / "panel.png"
@@ -36,26 +33,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 @pytest.fixture(scope="module")
 def chromium() -> str:
-    missing = None
-    if CHROMIUM is None:
-        missing = "Chromium is not installed (apt-get install chromium)"
-    else:
-        try:
-            import playwright.async_api  # noqa: F401
-        except ImportError:
-            missing = "playwright is not installed (pip install playwright)"
-    if missing is not None:
-        if in_ci():
-            pytest.fail(f"{missing}; CI=true, so a missing browser fails the test.", pytrace=False)
-        pytest.skip(missing)
-    assert CHROMIUM is not None
-    return CHROMIUM
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    return require_chromium()
 
 
 @pytest.fixture(params=["pantherdb", pytest.param("mongodb", marks=pytest.mark.panther_mongodb)])
