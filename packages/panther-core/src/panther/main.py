@@ -98,7 +98,6 @@ class Panther:
         self.render_context = RenderContext(
             dumps=make_json_dumps(self.plugins.json_encoders(self)),
             templates=build_environment(_as_list(self.config.TEMPLATES_DIR), self.config.BASE_DIR),
-            base_dir=self.config.BASE_DIR,
         )
         self.builder = RouteBuilder(self)  # also used by plugins that build HTTP routes of their own
         self.scope_handlers = self.plugins.scope_handlers(self)

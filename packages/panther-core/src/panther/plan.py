@@ -25,7 +25,7 @@ registration order (the first is the outer one).
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from enum import IntEnum
 from typing import TYPE_CHECKING, Any
@@ -103,6 +103,3 @@ class EndpointPlan:
     def option(self, name: str, default: Any = None) -> Any:
         """An endpoint option by name (core or plugin-declared); ``default`` when it is not set."""
         return self.options.get(name, default)
-
-    def summary(self) -> Mapping[str, Any]:
-        return {"path": self.path, "scope_type": self.scope_type, "methods": self.methods}

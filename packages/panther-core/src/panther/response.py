@@ -12,7 +12,6 @@ import asyncio
 import inspect
 from collections.abc import AsyncIterable, Iterable, Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, TypeAlias
 from urllib.parse import quote
 
@@ -49,12 +48,10 @@ IterableDataTypes: TypeAlias = list[Any] | tuple[Any, ...] | set[Any] | Iterable
 
 @dataclass(frozen=True, slots=True)
 class RenderContext:
-    """What rendering a response needs from its app: the JSON encoder, the template environment and the app's
-    ``BASE_DIR`` (for responses that read files; ``FileResponse`` starts at the working directory, as upstream)."""
+    """What rendering a response needs from its app: the JSON encoder and the template environment."""
 
     dumps: JSONDumps = default_dumps
     templates: jinja2.Environment | None = None
-    base_dir: Path | None = None
 
     def template_environment(self) -> jinja2.Environment:
         if self.templates is not None:
