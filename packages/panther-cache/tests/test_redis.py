@@ -116,6 +116,18 @@ class TestThrottling:
             clock.advance(40)
             assert (await call(app, "/x")).status == 200
 
+    async def test_without_headers_only_refusals_carry_the_limits(self, call, clock, redis_configs) -> None:
+        @API(throttling=Throttle(1, timedelta(minutes=1), headers=False))
+        async def view():
+            return None
+
+        app = clock.install(build({"x": view}, redis_configs()))
+        async with APIClient(app):
+            clock.advance(20)
+            allowed, refused = [await call(app, "/x") for _ in range(2)]
+            assert allowed.status == 200 and allowed.limits == (None, None, None)
+            assert refused.status == 429 and refused.limits[:2] == ("1", "0") and refused.headers["retry-after"] == "40"
+
     async def test_sliding_window_as_in_memory(self, call, clock, redis_configs) -> None:
         @API(throttling=Throttle(4, timedelta(minutes=1), sliding=True))
         async def view():

@@ -138,6 +138,16 @@ class TestMemoryCounter:
         assert [counter.hit("a", 1000.0) for _ in range(5)] == [1, 0, -1, -1, -1]
         assert counter.current == {"a": 2}
 
+    @pytest.mark.parametrize("sliding", [False, True])
+    def test_a_window_ends_exactly_at_its_boundary(self, sliding) -> None:
+        counter = MemoryCounter(Throttle(1, timedelta(seconds=10), sliding=sliding), max_clients=10)
+        assert counter.hit("a", 1000.0) == 0
+        assert counter.hit("a", 1009.999) == -1
+        assert counter.reset == 1010
+        remaining = counter.hit("a", 1010.0)  # the next window: fixed starts afresh, sliding still weighs the last
+        assert (remaining, counter.reset) == ((-1, 1020) if sliding else (0, 1020))
+        assert counter.hit("b", 1010.0) == 0 and counter.previous == {"a": 1}
+
     def test_a_clock_stepping_back_keeps_counting_in_the_newest_window(self) -> None:
         counter = MemoryCounter(Throttle(2, timedelta(seconds=10)), max_clients=10)
         assert counter.hit("a", 1015.0) == 1

@@ -7,6 +7,7 @@ import logging
 from datetime import timedelta
 
 import pytest
+from pydantic import BaseModel
 
 from panther import Panther
 from panther.app import API, GenericAPI
@@ -93,6 +94,49 @@ class TestRefusal:
         assert first.status == 404 and first.limits[:2] == ("2", "1")
         assert (await call(app, "/x")).status == 404
         assert (await call(app, "/x")).status == 429
+
+
+class TestWithoutHeaders:
+    """``Throttle(..., headers=False)``: the limits are told only to refused clients."""
+
+    async def test_allowed_answers_carry_no_limits_and_refusals_all_of_them(self, call, clock) -> None:
+        @API(throttling=Throttle(2, MINUTE, headers=False))
+        async def quiet():
+            return {"ok": True}
+
+        app = clock.install(build({"x": quiet}))
+        clock.advance(15)
+        answers = [await call(app, "/x") for _ in range(3)]
+        assert [a.status for a in answers] == [200, 200, 429]
+        assert answers[0].json() == {"ok": True} and answers[0].limits == (None, None, None)
+        assert answers[2].limits == ("2", "0", str(int(clock.now) + 45)) and answers[2].headers["retry-after"] == "45"
+
+    async def test_an_endpoint_error_is_counted_without_limits(self, call, clock) -> None:
+        @API(throttling=Throttle(1, MINUTE, headers=False))
+        async def missing():
+            raise NotFoundAPIError
+
+        app = clock.install(build({"x": missing}))
+        first = await call(app, "/x")
+        assert first.status == 404 and first.limits == (None, None, None)
+        assert (await call(app, "/x")).status == 429
+
+    async def test_the_endpoint_output_is_still_finished(self, call, clock) -> None:
+        """The step does not wrap the result in a Response: the app still applies output_model to it."""
+
+        class Out(BaseModel):
+            name: str
+
+        @API(throttling=Throttle(5, MINUTE, headers=False), output_model=Out)
+        async def view():
+            return {"name": "a", "secret": "s"}
+
+        app = clock.install(build({"x": view}))
+        assert (await call(app, "/x")).json() == {"name": "a"}
+
+    def test_headers_must_be_a_bool(self) -> None:
+        with pytest.raises(PantherError, match="headers"):
+            Throttle(1, MINUTE, headers="no")  # type: ignore[arg-type]
 
 
 class TestBuckets:

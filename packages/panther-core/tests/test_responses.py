@@ -233,6 +233,49 @@ class TestResponseObject:
         assert result.header("n") == "1"
         assert result.json() == {"created": True}
 
+    async def test_encoded_header_lines_are_sent_after_the_others(self, caller):
+        plain = Response({"a": 1})
+        plain.add_header_lines([(b"x-one", b"1")])
+        plain.add_header_lines([(b"x-two", b"2")])
+        result = await get(caller, plain)
+        assert result.json() == {"a": 1}
+        assert [name for name, _ in result.headers][-2:] == [b"x-one", b"x-two"] and result.header("x-two") == "2"
+
+        with_headers = Response({"a": 1}, status_code=201, headers={"X-Mine": "m"}, set_cookies=Cookie("c", "v"))
+        with_headers.add_header_lines([(b"x-one", b"1")])
+        result = await get(caller, with_headers)
+        assert (result.status, result.header("x-mine"), result.header("x-one")) == (201, "m", "1")
+        assert result.header("set-cookie").startswith("c=v")
+
+        html = HTMLResponse("<p>hi</p>")
+        html.add_header_lines([(b"x-one", b"1")])
+        result = await get(caller, html)
+        assert (result.header("content-type"), result.header("x-one")) == ("text/html; charset=utf-8", "1")
+
+    def test_reading_headers_folds_encoded_lines_into_the_dict(self):
+        response = Response({}, headers={"X-Mine": "m"})
+        response.add_header_lines([(b"x-one", b"1")])
+        assert response.headers["x-one"] == "1"  # a middleware sees them, and may change them
+        response.headers["x-one"] = "2"
+        assert response.raw_headers(2).count((b"x-one", b"2")) == 1 and (b"x-one", b"1") not in response.raw_headers(2)
+        response.add_header_lines([(b"x-two", b"2")])
+        response.headers = {"X-New": "n"}  # replacing the headers drops the lines too
+        assert [name for name, _ in response.raw_headers(2)] == [b"content-type", b"content-length", b"x-new"]
+
+    async def test_a_subclass_that_skips_response_init_still_sends(self, caller):
+        class Bare(Response):
+            def __init__(self, data):  # does not call Response.__init__, as some upstream subclasses do not
+                self.data = data
+                self.status_code = 200
+                self.pagination = None
+                self._headers = None
+                self._cookies = None
+
+        assert (await get(caller, Bare({"a": 1}))).json() == {"a": 1}
+        bare = Bare({"a": 1})
+        bare.add_header_lines([(b"x-one", b"1")])
+        assert bare.headers["x-one"] == "1"
+
     @pytest.mark.parametrize("headers", [{"X-A": "a\r\nSet-Cookie: evil=1"}, {"X-A": "a\nb"}, {"X-A\r\nX-B": "1"}])
     async def test_a_line_break_in_a_header_is_refused_not_sent(self, caller, caplog, headers):
         # Upstream passed it on: a value taken from the request could add headers (or split the response).

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from pydantic import BaseModel
 
 from panther import Panther, hookspecs
 from panther.app import API, GenericAPI
@@ -193,6 +194,62 @@ async def test_a_plugin_option_wraps_only_the_endpoints_that_use_it(caller: Any)
     assert sorted(plugin.checked, key=str) == [("books", "books/"), ("shelf", "shelf/")]
     assert plugin.steps_for == [("books", ("GET", "POST")), ("shelf", ("GET",))]
     assert sorted(plugin.wrapped) == ["books", "books", "shelf"]
+
+
+class Gate:
+    """A step that only acts before the call (``reads_response=False``): it records what its inner handler gave."""
+
+    def __init__(self) -> None:
+        self.results: list[Any] = []
+
+    @hookimpl
+    def panther_endpoint_options(self) -> dict[str, Any]:
+        return {"gate": None}
+
+    @hookimpl
+    def panther_endpoint_steps(self, endpoint: EndpointPlan) -> Step | None:
+        if not endpoint.option("gate"):
+            return None
+
+        def wrap(inner: Handler) -> Handler:
+            async def gated(request: Request) -> Any:
+                result = await inner(request)
+                self.results.append(result)
+                return result
+
+            return gated
+
+        return Step(Stage.THROTTLE, wrap, reads_response=False)
+
+
+async def test_a_step_that_does_not_read_the_response_passes_the_result_through(caller: Any) -> None:
+    class Out(BaseModel):
+        name: str
+
+    @API(gate=True)
+    async def plain() -> dict[str, str]:
+        return {"name": "a"}
+
+    @API(gate=True, output_model=Out)
+    async def filtered() -> dict[str, str]:
+        return {"name": "a", "secret": "s"}
+
+    @API(gate=True, audit="x")
+    async def audited() -> dict[str, str]:
+        return {"name": "a"}
+
+    gate = Gate()
+    app = Panther(
+        __name__, configs={}, urls={"plain": plain, "filtered": filtered, "audited": audited}, plugins=[gate, Audit()]
+    )
+    client = caller(app)
+    assert (await client.get("/plain")).json() == {"name": "a"}
+    assert gate.results == [{"name": "a"}]  # the endpoint's own result: the app finishes it
+    # An output model, or another step that reads the response, still gets a finished Response.
+    assert (await client.get("/filtered")).json() == {"name": "a"}
+    got = await client.get("/audited")
+    assert got.header("x-audit") == "X GET None"
+    assert [type(result) for result in gate.results[1:]] == [Response, Response]
 
 
 def test_an_option_check_refuses_a_bad_value_at_startup() -> None:

@@ -76,9 +76,12 @@ def make_encoder(context: RenderContext) -> Callable[[Any, Request | None], Enco
             and response._headers is None
             and response._cookies is None
             and status not in NO_CONTENT
-        ):  # a JSON Response with no header or cookie of its own: Response.render() and raw_headers(), inlined
+        ):  # a JSON Response with no header dict or cookie: Response.render() and raw_headers(), inlined
             data = response.data
             body = data if isinstance(data, bytes) else b"" if data is None else dumps(data)
+            lines = response._lines
+            if lines:  # a step's encoded header lines (a throttle's limits)
+                return status, [_JSON_CONTENT_TYPE, (CONTENT_LENGTH, b"%d" % len(body)), *lines], body, response
             return status, [_JSON_CONTENT_TYPE, (CONTENT_LENGTH, b"%d" % len(body))], body, response
         if response.reads_request and request is not None:
             response.prepare(request)

@@ -18,7 +18,7 @@ from pydantic import BaseModel
 
 from panther.exceptions import AuthorizationAPIError, PantherError
 from panther.middlewares.base import build_chain
-from panther.output import finish_response, materialize, needs_materializing_type, serialize_output
+from panther.output import PLAIN_DATA, finish_response, materialize, needs_materializing_type, serialize_output
 from panther.parameters import Binding, bind_parameters
 from panther.plan import EndpointPlan, Handler, Stage, Step
 from panther.response import Response
@@ -114,15 +114,19 @@ def _compile_method(
     only_validation = not contributed and output_model is None and input_model is not None and len(core) == 1
     if only_validation and not needs_materializing_type(input_model):
         return _validating_handler(call, input_model)  # type: ignore[arg-type]  # the most common step, alone
-    handler = _call_and_finish(call, output_model)
+    steps = [*core, *contributed]
+    if output_model is None and not any(step.reads_response for step in steps):
+        handler: Handler = call  # type: ignore[assignment]  # the result is finished by the app, as with no step
+    else:
+        handler = _call_and_finish(call, output_model)
     # By stage, then in order (the core's own first, then the plugins' in registration order): the first is the
     # outermost, so it runs first. sorted() is stable.
-    for step in reversed(sorted([*core, *contributed], key=lambda s: s.stage)):
+    for step in reversed(sorted(steps, key=lambda s: s.stage)):
         wrapped = step.wrap(handler)
         if not callable(wrapped):
             raise PantherError(f"A step of '{plan.where}' returned {wrapped!r} from wrap(); return the handler.")
         handler = wrapped
-    if binding.request_names or any(step.reads_body for step in [*core, *contributed]):
+    if binding.request_names or any(step.reads_body for step in steps):
         return _reading_handler(handler)
     return handler
 
@@ -134,11 +138,11 @@ def _applies(step: Step, method: str) -> bool:
 def _core_steps(plan: EndpointPlan, input_model: type[BaseModel] | None) -> list[Step]:
     steps = []
     if plan.authentication is not None:
-        steps.append(Step(Stage.AUTHENTICATE, _authenticate(plan.authentication)))
+        steps.append(Step(Stage.AUTHENTICATE, _authenticate(plan.authentication), reads_response=False))
     if plan.permissions:
-        steps.append(Step(Stage.AUTHORIZE, _authorize(plan.permissions)))
+        steps.append(Step(Stage.AUTHORIZE, _authorize(plan.permissions), reads_response=False))
     if input_model is not None:
-        steps.append(Step(Stage.VALIDATE, _validate(input_model)))
+        steps.append(Step(Stage.VALIDATE, _validate(input_model), reads_response=False))
     return steps
 
 
@@ -189,7 +193,10 @@ def _call_and_finish(call: Callable[[Request], Awaitable[Any]], output_model: ty
     if output_model is None:
 
         async def call_endpoint(request: Request) -> Response:
-            return await finish_response(await call(request))
+            result = await call(request)
+            if type(result) in PLAIN_DATA:  # most results: nothing to finish
+                return Response(result)
+            return await finish_response(result)
 
         return call_endpoint
 
@@ -203,8 +210,6 @@ def _call_and_finish(call: Callable[[Request], Awaitable[Any]], output_model: ty
         return await finish_response(response)
 
     return call_and_serialize
-
-    return call_endpoint
 
 
 def _reading_handler(call: Callable[[Request], Awaitable[Any]]) -> Handler:

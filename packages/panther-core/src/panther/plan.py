@@ -61,13 +61,16 @@ class Step:
     that must be shared by the endpoint's methods (one throttle bucket) belongs in the closure that made the step.
     ``reads_body=False`` says the step never reads the request's body (a throttle, a cache): an endpoint whose steps
     all say so, and that does not take the request itself, does not read the body at all, like an endpoint with no
-    step.
+    step. ``reads_response=False`` says the step hands back its inner handler's result untouched (it only acts before
+    the call: a check, a count): when no step of an endpoint reads the response, the endpoint's result is not wrapped
+    in a ``Response`` for them, and ``inner`` may return plain data.
     """
 
     stage: Stage | int
     wrap: Callable[[Handler], Handler]
     methods: frozenset[str] | None = None
     reads_body: bool = True
+    reads_response: bool = True
 
 
 @dataclass(slots=True, eq=False)

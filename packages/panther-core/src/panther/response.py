@@ -76,7 +76,7 @@ class Response:
     content_type: str = "application/json"
     # The encoded header, computed once per class (see __init_subclass__) instead of once per response.
     _content_type_header: ClassVar[tuple[bytes, bytes]] = (b"content-type", b"application/json")
-    __slots__ = ("_cookies", "_headers", "data", "pagination", "status_code")
+    __slots__ = ("_cookies", "_headers", "_lines", "data", "pagination", "status_code")
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -96,6 +96,7 @@ class Response:
         # Headers and cookies are usually absent: their containers are created on first use.
         self._headers: dict[str, str] | None = dict(headers) if headers else None
         self._cookies: list[Cookie] | None = _cookie_list(set_cookies) if set_cookies else None
+        self._lines: list[tuple[bytes, bytes]] | None = None
 
     @property
     def headers(self) -> dict[str, str]:
@@ -103,6 +104,10 @@ class Response:
         headers = self._headers
         if headers is None:
             headers = self._headers = {}
+        lines = getattr(self, "_lines", None)  # a subclass may not call Response.__init__
+        if lines:  # encoded lines join the dict, which is from then on what is sent
+            self._lines = None
+            headers.update((name.decode("latin-1"), value.decode("latin-1")) for name, value in lines)
         if not any(name.lower() == "content-type" for name in headers):
             headers["Content-Type"] = self.content_type
         return headers
@@ -110,6 +115,18 @@ class Response:
     @headers.setter
     def headers(self, value: Mapping[str, str]) -> None:
         self._headers = dict(value)
+        self._lines = None
+
+    def add_header_lines(self, lines: list[tuple[bytes, bytes]]) -> None:
+        """Add header lines that are already encoded (``[(b"x-name", b"value"), ...]``, names lower-case), sent
+        after the others as they are.
+
+        For a step that adds the same headers to many responses (a throttle's limits): the lines are built once
+        and no per-response encoding or checking is done, so they must not come from the request. Reading
+        ``headers`` afterwards folds them into the dict.
+        """
+        current = getattr(self, "_lines", None)
+        self._lines = lines if current is None else current + lines
 
     @property
     def set_cookies(self) -> list[Cookie]:
@@ -148,13 +165,17 @@ class Response:
         return self.render(current_render_context() or DEFAULT_CONTEXT) or b""
 
     def raw_headers(self, body_length: int | None) -> list[tuple[bytes, bytes]]:
-        """The ASGI header list: content type, content length, user headers and one Set-Cookie per cookie."""
+        """The ASGI header list: content type, content length, user headers, one Set-Cookie per cookie, then the
+        lines of ``add_header_lines``."""
+        lines = getattr(self, "_lines", None)  # a subclass may not call Response.__init__
         if (
             self._headers is None
             and self._cookies is None
             and body_length is not None
             and self.status_code not in NO_CONTENT
         ):  # most responses: nothing but the body's type and length
+            if lines:
+                return [self._content_type_header, (CONTENT_LENGTH, b"%d" % body_length), *lines]
             return [self._content_type_header, (CONTENT_LENGTH, b"%d" % body_length)]
         if self.status_code in NO_CONTENT:  # no content: neither a type nor a length
             headers = []
@@ -179,6 +200,8 @@ class Response:
         if self._cookies:
             for cookie in self._cookies:
                 headers.append((b"set-cookie", cookie.header_value().encode("latin-1")))
+        if lines:
+            headers += lines
         return headers
 
     @property

@@ -31,7 +31,20 @@ class MemoryCounter:
     forgotten, so memory stays bounded whatever the number of clients (use Redis for more).
     """
 
-    __slots__ = ("current", "max_clients", "previous", "rate", "reset", "reset_line", "seconds", "sliding", "window")
+    __slots__ = (
+        "current",
+        "end",
+        "hit",
+        "max_clients",
+        "previous",
+        "rate",
+        "reset",
+        "reset_line",
+        "seconds",
+        "sliding",
+        "start",
+        "window",
+    )
 
     def __init__(self, throttle: Throttle, max_clients: int) -> None:
         self.rate = throttle.rate
@@ -39,32 +52,41 @@ class MemoryCounter:
         self.sliding = throttle.sliding
         self.max_clients = max_clients
         self.window = -1
+        #: The current window is [start, end) on the epoch clock.
+        self.start = self.end = 0.0
         self.current: dict[str, int] = {}
         self.previous: dict[str, int] = {}
         self.reset = 0
         #: The ``X-RateLimit-Reset`` header line of the current window, encoded once per window.
         self.reset_line = (b"x-ratelimit-reset", b"0")
+        #: ``hit(key, now)``: count one request of ``key`` at ``now``; the requests it has left, or -1 when it is
+        #: refused. The fixed window's runs on every request of the endpoint, so it does as little as it can.
+        self.hit = self._hit_sliding if self.sliding else self._hit_fixed
 
-    def hit(self, key: str, now: float) -> int:
-        """Count one request of ``key`` at ``now``: the requests it has left, or -1 when it is refused."""
-        window = int(now // self.seconds)
-        if window != self.window:
-            window = self._roll(window)
+    def _hit_fixed(self, key: str, now: float) -> int:
+        if not self.start <= now < self.end:
+            self._roll(now)
         current = self.current
         count = current.get(key, 0)
-        if self.sliding:
-            previous = self.previous.get(key, 0)
-            if not decide(count, previous, self.rate, now, self.seconds, window, True):
-                return -1
-            remaining = _remaining(count + 1, previous, self.rate, now, self.seconds, window, True)
-        elif count < self.rate:
-            remaining = self.rate - count - 1
-        else:
+        if count >= self.rate:
             return -1
         if not count and len(current) >= self.max_clients:
             current = self._forget_oldest()
         current[key] = count + 1
-        return remaining
+        return self.rate - count - 1
+
+    def _hit_sliding(self, key: str, now: float) -> int:
+        if not self.start <= now < self.end:
+            self._roll(now)
+        current = self.current
+        count = current.get(key, 0)
+        previous = self.previous.get(key, 0)
+        if not decide(count, previous, self.rate, now, self.seconds, self.window, True):
+            return -1
+        if not count and len(current) >= self.max_clients:
+            current = self._forget_oldest()
+        current[key] = count + 1
+        return _remaining(count + 1, previous, self.rate, now, self.seconds, self.window, True)
 
     def _forget_oldest(self) -> dict[str, int]:
         # A tenth at a time, rebuilding the dict: deleting its first key one by one would leave the dict scanning
@@ -86,15 +108,17 @@ class MemoryCounter:
             return Decision(False, 0, self.reset, self.retry_after(key, now))
         return Decision(True, remaining, self.reset, 0)
 
-    def _roll(self, window: int) -> int:
+    def _roll(self, now: float) -> None:
+        window = int(now // self.seconds)
         if window < self.window:  # a clock that stepped back keeps counting in the newest window
-            return self.window
+            return
         self.previous = self.current if window == self.window + 1 else {}
         self.current = {}
         self.window = window
-        self.reset = math.ceil((window + 1) * self.seconds)
+        self.start = window * self.seconds
+        self.end = (window + 1) * self.seconds
+        self.reset = math.ceil(self.end)
         self.reset_line = (b"x-ratelimit-reset", b"%d" % self.reset)
-        return window
 
     def __len__(self) -> int:
         return len(self.current) + len(self.previous)

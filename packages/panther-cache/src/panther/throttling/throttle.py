@@ -32,6 +32,11 @@ class Throttle:
     """Allow ``rate`` requests per ``duration`` to each client of an endpoint (``@API(throttling=...)``, a
     ``GenericAPI.throttling`` attribute, or ``THROTTLING`` for every endpoint).
 
+    Allowed answers carry ``X-RateLimit-Limit``, ``-Remaining`` and ``-Reset``; with ``headers=False`` only refusals
+    (429) carry them, with ``Retry-After``. Three header lines cost a server more than the counting itself (uvicorn
+    checks and copies each line), so an endpoint answering many small requests to clients that ignore them may
+    leave them out.
+
     Each endpoint counts on its own: the bucket is the endpoint's route (``/users/1`` and ``/users/2`` share one)
     plus ``build_cache_key(request)``, the user id for an authenticated request, else the client address. Override
     ``build_cache_key`` in a subclass to count differently (per path, per API key, ...).
@@ -40,12 +45,15 @@ class Throttle:
     rate: int
     duration: timedelta
     sliding: bool = field(default=False, kw_only=True)
+    headers: bool = field(default=True, kw_only=True)
 
     def __post_init__(self) -> None:
         if isinstance(self.rate, bool) or not isinstance(self.rate, int) or self.rate < 1:
             raise PantherError(f"Throttle: `rate` must be a positive int (requests per duration), got {self.rate!r}.")
         if not isinstance(self.duration, timedelta) or self.duration.total_seconds() <= 0:
             raise PantherError(f"Throttle: `duration` must be a positive timedelta, got {self.duration!r}.")
+        if not isinstance(self.sliding, bool) or not isinstance(self.headers, bool):
+            raise PantherError("Throttle: `sliding` and `headers` must be True or False.")
 
     @property
     def seconds(self) -> float:
