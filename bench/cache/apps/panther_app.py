@@ -2,6 +2,8 @@
 
 GET /json              no throttle, no cache (the baseline)
 GET /json/throttled    the same endpoint with Throttle(10**9 per hour)
+GET /json/quiet        the same with Throttle(10**9 per hour, headers=False): limits on refusals only
+GET /json/headers      no throttle, but a Response carrying the throttle's three header lines
 GET /report            the report, computed on every request
 GET /report/cached     the same, with cache=timedelta(hours=1): every timed request is a hit
 """
@@ -26,6 +28,11 @@ async def json_view():
 
 @API(throttling=Throttle(10**9, HOUR))
 async def throttled_view():
+    return {"message": "Hello, World!"}
+
+
+@API(throttling=Throttle(10**9, HOUR, headers=False))
+async def quiet_view():
     return {"message": "Hello, World!"}
 
 
@@ -54,6 +61,7 @@ async def cached_report_view():
 URLS = {
     "json": json_view,
     "json/throttled": throttled_view,
+    "json/quiet": quiet_view,
     "json/headers": headers_view,
     "report": report_view,
     "report/cached": cached_report_view,

@@ -166,6 +166,11 @@ class TestBuckets:
         assert (await call(app, "/limited", client=("10.0.0.1", 2))).status == 429  # another port, same client
         assert (await call(app, "/limited", client=("10.0.0.2", 1))).status == 200
 
+    async def test_requests_without_a_client_address_share_one_bucket(self, call, clock) -> None:
+        app = clock.install(build({"limited": limited}))
+        assert [(await call(app, "/limited", client=None)).status for _ in range(4)] == [200, 200, 200, 429]
+        assert (await call(app, "/limited")).status == 200  # an address of its own
+
     async def test_authenticated_users_are_counted_by_user_id_whatever_their_address(self, call, clock) -> None:
         class User:
             def __init__(self, id: str) -> None:

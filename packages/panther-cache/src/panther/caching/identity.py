@@ -83,8 +83,10 @@ def make_identity(proxies: TrustedProxies) -> Identity:
             user = request.user
             if user is not None:
                 return f"user:{_user_id(user)}"
-            client = request.scope.get("client")
-            return f"ip:{client[0]}" if client else "ip:-"
+            try:  # every request of a throttled endpoint comes here: the usual case first, without lookups
+                return "ip:" + request.scope["client"][0]
+            except (KeyError, TypeError, IndexError):  # no client (optional in ASGI) or None
+                return "ip:-"
 
         return identity
 
