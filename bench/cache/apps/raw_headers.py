@@ -9,7 +9,11 @@ a regular expression, lower-cases the name and copies it), which no framework ca
 
 BODY = b'{"message":"Hello, World!"}'
 PLAIN = [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(BODY))]
-LIMITS = [(b"x-ratelimit-limit", b"1000000000"), (b"x-ratelimit-remaining", b"999999999"), (b"x-ratelimit-reset", b"1800000000")]
+LIMITS = [
+    (b"x-ratelimit-limit", b"1000000000"),
+    (b"x-ratelimit-remaining", b"999999999"),
+    (b"x-ratelimit-reset", b"1800000000"),
+]
 HEADERS = {"/json": PLAIN, "/json/headers": PLAIN + LIMITS}
 
 

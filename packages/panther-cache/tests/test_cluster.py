@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from panther.test.processes import free_port, stop_process
+from panther.test.processes import free_ports, stop_process
 
 pytestmark = [pytest.mark.panther_redis, pytest.mark.slow]
 
@@ -62,7 +62,7 @@ def two_servers(panther_redis_url: str, redis_prefix: str) -> Iterator[list[str]
     env = dict(os.environ)
     env.pop("PANTHER_DISABLE_PLUGIN_AUTOLOAD", None)  # the servers load panther-cache like a deployed app
     env.update(SHARED_LIMIT_RATE=str(RATE), SHARED_LIMIT_REDIS_URL=panther_redis_url, SHARED_LIMIT_PREFIX=redis_prefix)
-    ports = [free_port(), free_port()]
+    ports = free_ports(2)
     servers = [start_server(port, env) for port in ports]
     try:
         for server, port in zip(servers, ports):

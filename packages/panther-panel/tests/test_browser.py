@@ -116,6 +116,7 @@ async def test_log_in_create_edit_search_delete(served: tuple[str, dict[str, str
                 await page.click("button:has-text('Create')")
                 await page.wait_for_url("**/panel/0/*/")
             await page.click("nav a[href='/panel/0/']")
+            await page.wait_for_url("**/panel/0/")  # count() does not wait for the list page
             assert await page.locator("tr[data-href]").count() == 3
             assert await page.locator("td", has_text="<i>Snow Crash</i>").count() == 1  # shown as text
             assert await page.locator("i", has_text="Snow Crash").count() == 0  # never as markup

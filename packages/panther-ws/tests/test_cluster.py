@@ -23,7 +23,7 @@ import pytest
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
-from panther.test.processes import free_port
+from panther.test.processes import free_port, free_ports
 
 HERE = Path(__file__).resolve().parent
 STARTUP_TIMEOUT = 20.0
@@ -32,8 +32,8 @@ STARTUP_TIMEOUT = 20.0
 class Server:
     """``uvicorn cluster_app:app`` in a subprocess."""
 
-    def __init__(self, env: dict[str, str], *extra: str) -> None:
-        self.port = free_port()
+    def __init__(self, env: dict[str, str], *extra: str, port: int | None = None) -> None:
+        self.port = port or free_port()
         command = [sys.executable, "-m", "uvicorn", "cluster_app:app", "--app-dir", str(HERE)]
         self.process = subprocess.Popen(
             [*command, "--port", str(self.port), *extra],
@@ -96,7 +96,8 @@ def servers(request: pytest.FixtureRequest) -> Iterator[tuple[Server, Server]]:
 
     redis_url = require(request.config, SERVICES["redis"])
     env = server_env(CLUSTER_REDIS_URL=redis_url, CLUSTER_CHANNEL=f"panther-ws-cluster:{os.getpid()}:{time.time_ns()}")
-    pair = (Server(env), Server(env))
+    ports = free_ports(2)  # both chosen before either server binds its port: two different ones
+    pair = (Server(env, port=ports[0]), Server(env, port=ports[1]))
     try:
         for server in pair:
             server.wait_ready()
