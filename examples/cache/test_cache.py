@@ -1,5 +1,6 @@
 """The throttling and caching example: the 4th request in a minute is refused, and a cached page is built once."""
 
+import asyncio
 import time
 
 import pytest
@@ -14,7 +15,7 @@ def app(panther_app_factory):
 
 async def test_the_fourth_search_in_a_minute_is_refused(api_client):
     if time.time() % 60 > 58:  # the minute's window would end between the requests: count in the next one
-        time.sleep(60 - time.time() % 60 + 0.1)
+        await asyncio.sleep(60 - time.time() % 60 + 0.1)
     for remaining in ("2", "1", "0"):
         response = await api_client.get("/search/")
         assert response.status_code == 200 and response.headers["X-RateLimit-Remaining"] == remaining

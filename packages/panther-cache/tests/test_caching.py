@@ -302,6 +302,26 @@ class TestDeclarations:
 
 
 class TestMiddlewares:
+    async def test_a_cookie_set_on_a_hit_keeps_the_stored_headers(self, call, clock) -> None:
+        from panther.middlewares import HTTPMiddleware
+        from panther.response import Cookie, HTMLResponse
+
+        class Stamp(HTTPMiddleware):
+            async def __call__(self, request: Request) -> Response:
+                response = await self.dispatch(request=request)
+                response.set_cookies.append(Cookie("seen", "1"))
+                return response
+
+        @API(cache=MINUTE)
+        async def page():
+            return HTMLResponse("<p>hi</p>", headers={"X-Made": "by the endpoint"})
+
+        app = clock.install(build({"x": page}, {"MIDDLEWARES": [Stamp]}))
+        await call(app, "/x")
+        hit = await call(app, "/x")
+        assert hit.headers["content-type"] == "text/html; charset=utf-8" and hit.headers["x-made"] == "by the endpoint"
+        assert hit.headers["set-cookie"].startswith("seen=1") and hit.body == b"<p>hi</p>"
+
     async def test_middlewares_see_the_throttle_headers_and_the_stored_ones(self, call, clock) -> None:
         from panther.middlewares import HTTPMiddleware
 

@@ -148,6 +148,14 @@ class TestMemoryCounter:
         assert (remaining, counter.reset) == ((-1, 1020) if sliding else (0, 1020))
         assert counter.hit("b", 1010.0) == 0 and counter.previous == {"a": 1}
 
+    def test_a_window_end_rounded_down_does_not_start_the_window_again(self) -> None:
+        counter = MemoryCounter(Throttle(2, timedelta(milliseconds=100)), max_clients=10)
+        # Window 4 is [0.4, 0.5) computed as 4 * 0.1 and 5 * 0.1; yet 0.5 // 0.1 is 4.0: at 0.5 the clock is past
+        # the window's computed end and still in window 4 by division. Its counts must stay.
+        assert counter.hit("a", 0.45) == 1
+        assert counter.hit("a", 0.5) == 0
+        assert counter.hit("a", 0.5) == -1
+
     def test_a_clock_stepping_back_keeps_counting_in_the_newest_window(self) -> None:
         counter = MemoryCounter(Throttle(2, timedelta(seconds=10)), max_clients=10)
         assert counter.hit("a", 1015.0) == 1

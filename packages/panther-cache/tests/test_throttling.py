@@ -13,6 +13,7 @@ from panther import Panther
 from panther.app import API, GenericAPI
 from panther.exceptions import NotFoundAPIError, PantherError
 from panther.request import Request
+from panther.response import Response
 from panther.test import APIClient
 from panther.throttling import Throttle
 
@@ -110,6 +111,33 @@ class TestWithoutHeaders:
         assert [a.status for a in answers] == [200, 200, 429]
         assert answers[0].json() == {"ok": True} and answers[0].limits == (None, None, None)
         assert answers[2].limits == ("2", "0", str(int(clock.now) + 45)) and answers[2].headers["retry-after"] == "45"
+
+    async def test_a_response_the_endpoint_returns_every_time_collects_nothing(self, call, clock) -> None:
+        shared = Response({"ok": True}, status_code=201, headers={"X-Mine": "m"})
+
+        @API(throttling=Throttle(10, MINUTE))
+        async def same():
+            return shared
+
+        app = clock.install(build({"x": same}))
+        answers = [await call(app, "/x") for _ in range(3)]
+        assert [a.limits[1] for a in answers] == ["9", "8", "7"]
+        assert all(a.status == 201 and a.headers["x-mine"] == "m" for a in answers)
+        assert shared._lines is None and shared.headers == {"X-Mine": "m", "Content-Type": "application/json"}
+
+    async def test_a_file_download_carries_the_limits(self, call, clock, tmp_path, monkeypatch) -> None:
+        from panther.file_response import FileResponse
+
+        (tmp_path / "report.txt").write_text("numbers")
+        monkeypatch.chdir(tmp_path)
+
+        @API(throttling=Throttle(10, MINUTE))
+        async def download():
+            return FileResponse("report.txt")
+
+        app = clock.install(build({"x": download}))
+        answer = await call(app, "/x")
+        assert answer.status == 200 and answer.body == b"numbers" and answer.limits[:2] == ("10", "9")
 
     async def test_an_endpoint_error_is_counted_without_limits(self, call, clock) -> None:
         @API(throttling=Throttle(1, MINUTE, headers=False))

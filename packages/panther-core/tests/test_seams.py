@@ -197,7 +197,7 @@ async def test_a_plugin_option_wraps_only_the_endpoints_that_use_it(caller: Any)
 
 
 class Gate:
-    """A step that only acts before the call (``reads_response=False``): it records what its inner handler gave."""
+    """A step that only acts before the call (``uses_response=False``): it records what its inner handler gave."""
 
     def __init__(self) -> None:
         self.results: list[Any] = []
@@ -219,7 +219,7 @@ class Gate:
 
             return gated
 
-        return Step(Stage.THROTTLE, wrap, reads_response=False)
+        return Step(Stage.THROTTLE, wrap, uses_response=False)
 
 
 async def test_a_step_that_does_not_read_the_response_passes_the_result_through(caller: Any) -> None:

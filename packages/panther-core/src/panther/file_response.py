@@ -257,6 +257,9 @@ class FileResponse(Response):
             headers = result
         for cookie in self._cookies or ():
             headers.append((b"set-cookie", cookie.header_value().encode("latin-1")))
+        lines = getattr(self, "_lines", None)  # Response.add_header_lines
+        if lines:
+            headers += lines
         return headers
 
     def _not_modified(self, found: _Found) -> bool:

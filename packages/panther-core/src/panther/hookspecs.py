@@ -227,7 +227,8 @@ def panther_endpoint_steps(app: Panther, endpoint: EndpointPlan) -> Step | Itera
     Return a ``panther.plan.Step`` (``Step(Stage.THROTTLE, wrap, methods=None)``), several, or ``None``. Each
     step's ``wrap(inner)`` is called once per method the step applies to and returns the handler of that stage;
     state shared by the endpoint's methods lives in the closure that made the step. A step that never reads the
-    request body says ``reads_body=False``, so an endpoint that does not use the body is not made to read it.
+    request body says ``reads_body=False``, so an endpoint that does not use the body is not made to read it; one
+    that neither reads nor changes the response says ``uses_response=False``, so no ``Response`` is built for it.
     Steps from every plugin are collected; within a stage, registration order decides (the first is outermost).
     """
 

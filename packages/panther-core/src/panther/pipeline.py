@@ -3,13 +3,14 @@
 The handler of one method runs, in order: read the body, then the plan's steps by stage (``AUTHENTICATE``,
 ``AUTHORIZE``, ``THROTTLE``, ``VALIDATE``, ``CACHE``; see ``panther.plan``), then the endpoint call and its output
 (a cursor read, ``output_model``, pagination). A handler contains only what its endpoint declared: an endpoint with
-no step is the call itself, and the app wraps its result. Nothing per request is stored on shared objects: the
-request carries all per-request state.
+no step (or whose steps do not use the response) is the call itself, and the app wraps its result. Nothing per
+request is stored on shared objects: the request carries all per-request state.
 """
 
 from __future__ import annotations
 
 import asyncio
+import copy
 import inspect
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
@@ -115,7 +116,7 @@ def _compile_method(
     if only_validation and not needs_materializing_type(input_model):
         return _validating_handler(call, input_model)  # type: ignore[arg-type]  # the most common step, alone
     steps = [*core, *contributed]
-    if output_model is None and not any(step.reads_response for step in steps):
+    if output_model is None and not any(step.uses_response for step in steps):
         handler: Handler = call  # type: ignore[assignment]  # the result is finished by the app, as with no step
     else:
         handler = _call_and_finish(call, output_model)
@@ -138,11 +139,11 @@ def _applies(step: Step, method: str) -> bool:
 def _core_steps(plan: EndpointPlan, input_model: type[BaseModel] | None) -> list[Step]:
     steps = []
     if plan.authentication is not None:
-        steps.append(Step(Stage.AUTHENTICATE, _authenticate(plan.authentication), reads_response=False))
+        steps.append(Step(Stage.AUTHENTICATE, _authenticate(plan.authentication), uses_response=False))
     if plan.permissions:
-        steps.append(Step(Stage.AUTHORIZE, _authorize(plan.permissions), reads_response=False))
+        steps.append(Step(Stage.AUTHORIZE, _authorize(plan.permissions), uses_response=False))
     if input_model is not None:
-        steps.append(Step(Stage.VALIDATE, _validate(input_model), reads_response=False))
+        steps.append(Step(Stage.VALIDATE, _validate(input_model), uses_response=False))
     return steps
 
 
@@ -188,7 +189,8 @@ def _validate(input_model: type[BaseModel]) -> Callable[[Handler], Handler]:
 
 
 def _call_and_finish(call: Callable[[Request], Awaitable[Any]], output_model: type[BaseModel] | None) -> Handler:
-    """The endpoint call as the innermost stage: always a finished ``Response``, so steps can add headers."""
+    """The endpoint call as the innermost stage: always a finished ``Response`` of the request's own, so steps can
+    add headers."""
 
     if output_model is None:
 
@@ -196,13 +198,13 @@ def _call_and_finish(call: Callable[[Request], Awaitable[Any]], output_model: ty
             result = await call(request)
             if type(result) in PLAIN_DATA:  # most results: nothing to finish
                 return Response(result)
-            return await finish_response(result)
+            return await finish_response(_own(result) if isinstance(result, Response) else result)
 
         return call_endpoint
 
     async def call_and_serialize(request: Request) -> Response:
         result = await call(request)
-        response = result if isinstance(result, Response) else Response(result)
+        response = _own(result) if isinstance(result, Response) else Response(result)
         data = await materialize(response.data)
         if data:  # the output model filters the page's items, before pagination wraps them
             data = await serialize_output(output_model, data)
@@ -210,6 +212,19 @@ def _call_and_finish(call: Callable[[Request], Awaitable[Any]], output_model: ty
         return await finish_response(response)
 
     return call_and_serialize
+
+
+def _own(response: Response) -> Response:
+    """A copy of a ``Response`` the endpoint returned, for the steps to change: an endpoint may return the same
+    object to every request (``return NO_CONTENT``), which must not collect every request's headers."""
+    twin = copy.copy(response)
+    headers = getattr(response, "_headers", None)
+    if headers:
+        twin._headers = dict(headers)
+    cookies = getattr(response, "_cookies", None)
+    if cookies:
+        twin._cookies = list(cookies)
+    return twin
 
 
 def _reading_handler(call: Callable[[Request], Awaitable[Any]]) -> Handler:

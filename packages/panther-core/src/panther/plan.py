@@ -10,7 +10,7 @@ A **step** wraps the handler of the stages after it::
     def wrap(inner: Handler) -> Handler:
         async def throttled(request):
             check(request)                    # before: may raise an APIError
-            response = await inner(request)   # always a Response inside the pipeline
+            response = await inner(request)   # a Response of this request's own (uses_response=True, the default)
             response.headers["X-RateLimit-Remaining"] = "4"
             return response
         return throttled
@@ -61,16 +61,19 @@ class Step:
     that must be shared by the endpoint's methods (one throttle bucket) belongs in the closure that made the step.
     ``reads_body=False`` says the step never reads the request's body (a throttle, a cache): an endpoint whose steps
     all say so, and that does not take the request itself, does not read the body at all, like an endpoint with no
-    step. ``reads_response=False`` says the step hands back its inner handler's result untouched (it only acts before
-    the call: a check, a count): when no step of an endpoint reads the response, the endpoint's result is not wrapped
-    in a ``Response`` for them, and ``inner`` may return plain data.
+    step. ``uses_response=False`` says the step neither reads nor changes the response: it hands back its inner
+    handler's result untouched (it only acts before the call: a check, a count). When no step of an endpoint uses
+    the response, the endpoint's result is not wrapped in a ``Response`` for them and ``inner`` may return plain
+    data, so such a step must not touch what it hands back; one that answers by itself returns a ``Response``.
+    Otherwise every step gets a ``Response`` of the request's own (a ``Response`` the endpoint returned is copied,
+    as it may return the same object every time).
     """
 
     stage: Stage | int
     wrap: Callable[[Handler], Handler]
     methods: frozenset[str] | None = None
     reads_body: bool = True
-    reads_response: bool = True
+    uses_response: bool = True
 
 
 @dataclass(slots=True, eq=False)

@@ -42,6 +42,7 @@ class StoredResponse(Response):
 
     def raw_headers(self, body_length: int | None) -> list[tuple[bytes, bytes]]:
         if self._headers is not None or self._cookies is not None:  # changed since it was stored
+            self.headers  # noqa: B018 - the stored headers join the dict first (a cookie alone must not drop them)
             return super().raw_headers(body_length)
         headers = self.stored.copy()
         if body_length is not None and self.status_code not in NO_CONTENT:

@@ -9,6 +9,7 @@ so N concurrent requests against a rate of R let exactly R through, from any num
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from itertools import islice
 from typing import Any
 
@@ -46,6 +47,9 @@ class MemoryCounter:
         "window",
     )
 
+    #: ``hit(key, now)``: count one request of ``key`` at ``now``; the requests it has left, or -1 when it is refused.
+    hit: Callable[[str, float], int]
+
     def __init__(self, throttle: Throttle, max_clients: int) -> None:
         self.rate = throttle.rate
         self.seconds = throttle.seconds
@@ -59,8 +63,7 @@ class MemoryCounter:
         self.reset = 0
         #: The ``X-RateLimit-Reset`` header line of the current window, encoded once per window.
         self.reset_line = (b"x-ratelimit-reset", b"0")
-        #: ``hit(key, now)``: count one request of ``key`` at ``now``; the requests it has left, or -1 when it is
-        #: refused. The fixed window's runs on every request of the endpoint, so it does as little as it can.
+        # The fixed window's runs on every request of the endpoint, so it does as little as it can.
         self.hit = self._hit_sliding if self.sliding else self._hit_fixed
 
     def _hit_fixed(self, key: str, now: float) -> int:
@@ -110,7 +113,9 @@ class MemoryCounter:
 
     def _roll(self, now: float) -> None:
         window = int(now // self.seconds)
-        if window < self.window:  # a clock that stepped back keeps counting in the newest window
+        # A clock that stepped back keeps counting in the newest window; the same window can come back here when a
+        # duration that is not a whole number of seconds rounds its end down.
+        if window <= self.window:
             return
         self.previous = self.current if window == self.window + 1 else {}
         self.current = {}

@@ -1,6 +1,6 @@
 """The ``THROTTLE`` step of a throttled endpoint: count the request, refuse it with 429 past the rate, and tell the
-client its allowance (``X-RateLimit-Limit``, ``-Remaining``, ``-Reset``) on every answer (on refusals only with
-``Throttle(..., headers=False)``).
+client its allowance (``X-RateLimit-Limit``, ``-Remaining``, ``-Reset``) on refusals and on the answers to allowed
+requests, errors included (on refusals only with ``Throttle(..., headers=False)``).
 
 It runs once per request of the endpoint, so it is kept lean: the limit's header line is encoded when the app is
 built, the reset's once per window, and the lines are appended to the response as they are
@@ -44,7 +44,7 @@ def throttle_step(route: str, throttle: Throttle, state: CacheState) -> Step:
         wrap = _redis(redis_counter, f"{route}|", key_of, throttle.rate, state, throttle.headers)
     # Without headers on allowed answers the step never touches the response: the endpoint's result need not be
     # wrapped in one for it.
-    return Step(Stage.THROTTLE, wrap, reads_body=False, reads_response=throttle.headers)
+    return Step(Stage.THROTTLE, wrap, reads_body=False, uses_response=throttle.headers)
 
 
 def _default_key(throttle: Throttle) -> bool:
@@ -65,7 +65,7 @@ def _memory(
             if remaining < 0:
                 raise _refused(rate, Decision(False, 0, counter.reset, counter.retry_after(key, now)))
             if headers:
-                return _with_lines(inner(request), [limit_line, (REMAINING, b"%d" % remaining), counter.reset_line])
+                return _with_lines(inner, request, [limit_line, (REMAINING, b"%d" % remaining), counter.reset_line])
             return inner(request)
 
         return throttled
@@ -93,7 +93,7 @@ def _redis(
                     if not headers:
                         return await inner(request)
                     lines = [limit_line, (REMAINING, b"%d" % decision.remaining), (RESET, b"%d" % decision.reset)]
-                    return await _with_lines(inner(request), lines)
+                    return await _with_lines(inner, request, lines)
             if guard.on_error == "deny":
                 raise APIError(detail="Service Unavailable", status_code=503, headers={"Retry-After": "1"})
             return await inner(request)  # fail open: nothing is counted while Redis is away
@@ -103,11 +103,11 @@ def _redis(
     return wrap
 
 
-async def _with_lines(answer: Awaitable[Response], lines: EncodedHeaders) -> Response:
+async def _with_lines(inner: Handler, request: Request, lines: EncodedHeaders) -> Response:
     """The response of an allowed request, with its limit header lines (errors of the endpoint too: they were
     allowed requests)."""
     try:
-        response = await answer
+        response = await inner(request)
     except APIError as exc:
         exc.headers.update(_text(lines))
         raise
