@@ -117,7 +117,7 @@ def _compile_method(
         return _validating_handler(call, input_model)  # type: ignore[arg-type]  # the most common step, alone
     steps = [*core, *contributed]
     if output_model is None and not any(step.uses_response for step in steps):
-        handler: Handler = call  # type: ignore[assignment]  # the result is finished by the app, as with no step
+        handler: Handler = call  # the result is finished by the app, as with no step
     else:
         handler = _call_and_finish(call, output_model)
     # By stage, then in order (the core's own first, then the plugins' in registration order): the first is the

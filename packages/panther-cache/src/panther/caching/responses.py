@@ -34,7 +34,7 @@ class StoredResponse(Response):
     def headers(self) -> dict[str, str]:
         if self._headers is None:
             self._headers = {name.decode("latin-1"): value.decode("latin-1") for name, value in self.stored}
-        return Response.headers.fget(self)  # type: ignore[attr-defined,no-any-return]
+        return Response.headers.fget(self)  # type: ignore[attr-defined]
 
     @headers.setter
     def headers(self, value: Any) -> None:
