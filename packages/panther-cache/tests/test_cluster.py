@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from panther.test.processes import free_ports, stop_process
+from panther.test.processes import free_ports, stop_process, wait_until_serving
 
 pytestmark = [pytest.mark.panther_redis, pytest.mark.slow]
 
@@ -42,21 +42,6 @@ def start_server(port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
     )
 
 
-def wait_ready(server: subprocess.Popen[bytes], port: int) -> None:
-    deadline = time.monotonic() + 30
-    while True:
-        if server.poll() is not None:
-            output = server.stdout.read().decode() if server.stdout else ""
-            pytest.fail(f"uvicorn exited with {server.returncode}:\n{output}")
-        try:
-            fetch(f"http://127.0.0.1:{port}/ready")
-            return
-        except OSError:
-            if time.monotonic() > deadline:
-                pytest.fail("uvicorn did not answer within 30 s")
-            time.sleep(0.05)
-
-
 @pytest.fixture
 def two_servers(panther_redis_url: str, redis_prefix: str) -> Iterator[list[str]]:
     env = dict(os.environ)
@@ -66,7 +51,7 @@ def two_servers(panther_redis_url: str, redis_prefix: str) -> Iterator[list[str]
     servers = [start_server(port, env) for port in ports]
     try:
         for server, port in zip(servers, ports):
-            wait_ready(server, port)
+            wait_until_serving(server, f"http://127.0.0.1:{port}/ready")
         yield [f"http://127.0.0.1:{port}" for port in ports]
     finally:
         for server in servers:

@@ -10,8 +10,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
-import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -20,7 +18,7 @@ import pytest
 
 import panther.openapi.plugin
 from panther import Panther
-from panther.test.processes import free_port, stop_process
+from panther.test.processes import free_port, stop_process, wait_until_serving
 
 HERE = Path(__file__).resolve().parent
 
@@ -44,19 +42,8 @@ def start_uvicorn(app: str, app_dir: Path, ready_path: str, env: dict[str, str] 
         stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 20
-    while True:
-        if server.poll() is not None:
-            output = server.stdout.read().decode() if server.stdout else ""
-            pytest.fail(f"uvicorn exited with {server.returncode}:\n{output}")
-        try:
-            with urllib.request.urlopen(url + ready_path, timeout=1):
-                return server, url
-        except OSError:
-            if time.monotonic() > deadline:
-                stop_process(server)
-                pytest.fail(f"{app} did not answer within 20 s")
-            time.sleep(0.05)
+    wait_until_serving(server, url + ready_path, timeout=20)
+    return server, url
 
 
 @pytest.fixture(scope="module")

@@ -11,8 +11,6 @@ import asyncio
 import os
 import subprocess
 import sys
-import time
-import urllib.request
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,7 +19,7 @@ from typing import Any
 import pytest
 
 from panther.test.browser import require_chromium
-from panther.test.processes import free_port, stop_process
+from panther.test.processes import free_port, stop_process, wait_until_serving
 
 HERE = Path(__file__).resolve().parent
 SECRET_KEY = "browser-test-secret-key-of-the-panel"
@@ -65,18 +63,8 @@ def served(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[str
         stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 20
     try:
-        while True:
-            if server.poll() is not None:
-                pytest.fail(f"uvicorn exited: {server.stdout.read().decode() if server.stdout else ''}")
-            try:
-                with urllib.request.urlopen(f"{url}/panel/static/panel.css", timeout=1):
-                    break
-            except OSError:
-                if time.monotonic() > deadline:
-                    pytest.fail("the panel did not answer within 20 s")
-                time.sleep(0.05)
+        wait_until_serving(server, f"{url}/panel/static/panel.css", timeout=20)
         yield url, env
     finally:
         stop_process(server)

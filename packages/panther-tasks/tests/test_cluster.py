@@ -10,12 +10,10 @@ from __future__ import annotations
 import math
 import os
 import signal
-import socket
 import subprocess
 import sys
 import textwrap
 import time
-import urllib.request
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from panther.background_tasks.leases import RUNNING_TTL
-from panther.test.processes import stop_process
+from panther.test.processes import free_port, stop_process, wait_until_serving
 
 pytestmark = [pytest.mark.panther_redis, pytest.mark.slow]
 
@@ -61,27 +59,6 @@ BackgroundTask(tick).every_seconds(1).interval(-1).submit()
 """
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def wait_until_up(server: subprocess.Popen[bytes], port: int) -> int:
-    deadline = time.monotonic() + 20
-    while True:
-        if server.poll() is not None:
-            output = server.stdout.read().decode() if server.stdout else ""
-            pytest.fail(f"uvicorn exited with {server.returncode}:\n{output}")
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/health/", timeout=1) as response:
-                return int(response.read().decode().split(":")[1].strip(" }"))
-        except OSError:
-            if time.monotonic() > deadline:
-                pytest.fail("uvicorn did not answer within 20 s")
-            time.sleep(0.05)
-
-
 @pytest.fixture
 def servers(tmp_path: Path, panther_redis_url: str) -> Iterator[tuple[str, dict[int, subprocess.Popen[bytes]]]]:
     (tmp_path / "cluster_app.py").write_text(textwrap.dedent(APP))
@@ -110,7 +87,8 @@ def servers(tmp_path: Path, panther_redis_url: str) -> Iterator[tuple[str, dict[
             ]
             server = subprocess.Popen(command, cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
             started.append(server)
-            processes[wait_until_up(server, port)] = server
+            health = wait_until_serving(server, f"http://127.0.0.1:{port}/health/", timeout=20)
+            processes[int(health.decode().split(":")[1].strip(" }"))] = server
         yield prefix, processes
     finally:
         for server in started:

@@ -23,7 +23,7 @@ import pytest
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
-from panther.test.processes import free_port, free_ports
+from panther.test.processes import free_port, free_ports, wait_until_serving
 
 HERE = Path(__file__).resolve().parent
 STARTUP_TIMEOUT = 20.0
@@ -45,18 +45,7 @@ class Server:
         self.ws = f"ws://127.0.0.1:{self.port}"
 
     def wait_ready(self) -> None:
-        deadline = time.monotonic() + STARTUP_TIMEOUT
-        while True:
-            if self.process.poll() is not None:
-                pytest.fail(f"uvicorn exited with {self.process.returncode}:\n{self.output()}")
-            try:
-                with urllib.request.urlopen(f"{self.http}/pid", timeout=1):
-                    return
-            except OSError:
-                if time.monotonic() > deadline:
-                    self.stop()
-                    pytest.fail(f"uvicorn did not answer within {STARTUP_TIMEOUT} s:\n{self.output()}")
-                time.sleep(0.1)
+        wait_until_serving(self.process, f"{self.http}/pid", STARTUP_TIMEOUT)
 
     def stop(self) -> None:
         if self.process.poll() is None:
