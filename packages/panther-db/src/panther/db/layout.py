@@ -6,13 +6,13 @@ pydantic's own validation and dump.
 
 from __future__ import annotations
 
-import types
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Annotated, Any, Union, get_args, get_origin
+from typing import Any, get_args, get_origin
 
 from pydantic import BaseModel
 
+from panther.db.annotations import unwrap_optional
 from panther.file_handler import File
 
 
@@ -83,21 +83,12 @@ def _analyse(cls: type[BaseModel]) -> Layout:
 
 
 def _unwrap(annotation: Any) -> tuple[Any, bool]:
-    """``Annotated[list[User] | None, ...]`` → ``(User, many=True)``."""
+    """``Annotated[list[User] | None, ...]`` → ``(User, many=True)``; a real union is stored as pydantic dumps it."""
     many = False
-    args: tuple[Any, ...]
     while True:
-        origin = get_origin(annotation)
-        if origin is Annotated:
-            annotation = get_args(annotation)[0]
-        elif origin is Union or origin is types.UnionType:
-            args = tuple(arg for arg in get_args(annotation) if arg is not type(None))
-            if len(args) != 1:
-                return annotation, many  # a real union: stored as pydantic dumps it
-            annotation = args[0]
-        elif not many and origin in (list, Sequence):
-            args = get_args(annotation)
-            many = True
-            annotation = args[0] if args else Any
-        else:
+        annotation, _ = unwrap_optional(annotation)
+        if many or get_origin(annotation) not in (list, Sequence):
             return annotation, many
+        args = get_args(annotation)
+        many = True
+        annotation = args[0] if args else Any

@@ -16,14 +16,14 @@ scoped to the user (``find(owner=request.user.id)``) stays scoped whatever the c
 from __future__ import annotations
 
 import re
-import types
 from collections.abc import Mapping
-from typing import Annotated, Any, ClassVar, Union, get_args, get_origin
+from typing import Any, ClassVar
 
 from pydantic import TypeAdapter, ValidationError
 
 from panther import status
 from panther.app import GenericAPI
+from panther.db.annotations import unwrap_optional
 from panther.db.cursor import Cursor
 from panther.exceptions import BadRequestAPIError
 from panther.generics.common import not_implemented
@@ -82,7 +82,7 @@ class ListAPI(GenericAPI):
             if name in query_params:
                 value = query_params[name]
                 field = fields.get(name)
-                adapter = None if field is None else _CONVERTED.get(_scalar(field.annotation))
+                adapter = None if field is None else _CONVERTED.get(unwrap_optional(field.annotation)[0])
                 if adapter is not None:
                     try:
                         value = adapter.validate_python(value)
@@ -113,18 +113,3 @@ class ListAPI(GenericAPI):
 
     def process_pagination(self, query_params: Mapping[str, str], cursor: Cursor[Any]) -> Pagination | None:
         return None if self.pagination is None else self.pagination(query_params=query_params, cursor=cursor)
-
-
-def _scalar(annotation: Any) -> Any:
-    """``Annotated[int | None, ...]`` → ``int``; anything that is not one type (or optional) as it is."""
-    while True:
-        origin = get_origin(annotation)
-        if origin is Annotated:
-            annotation = get_args(annotation)[0]
-        elif origin in (Union, types.UnionType):
-            args = [arg for arg in get_args(annotation) if arg is not type(None)]
-            if len(args) != 1:
-                return annotation
-            annotation = args[0]
-        else:
-            return annotation

@@ -8,15 +8,15 @@ edit, the stored hash is kept.
 
 from __future__ import annotations
 
-import types
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Annotated, Any, Union, get_args, get_origin
+from typing import Any
 
 import orjson
 from pydantic import BaseModel, ValidationError
 
+from panther.db.annotations import unwrap_optional
 from panther.db.models import BaseUser, Model
 from panther.db.passwords import hash_password
 
@@ -41,27 +41,10 @@ class FormField:
     required: bool
 
 
-def _inner(annotation: Any) -> tuple[Any, bool]:
-    """``Annotated[T | None, ...]`` → ``(T, True)``; a union of several types is returned as it is."""
-    optional = False
-    while True:
-        origin = get_origin(annotation)
-        if origin is Annotated:
-            annotation = get_args(annotation)[0]
-        elif origin in (Union, types.UnionType):
-            args = [arg for arg in get_args(annotation) if arg is not type(None)]
-            optional = optional or len(args) < len(get_args(annotation))
-            if len(args) != 1:
-                return annotation, optional
-            annotation = args[0]
-        else:
-            return annotation, optional
-
-
 def _kind(model: type[BaseModel], name: str, annotation: Any) -> str:
     if name == "password" and issubclass(model, BaseUser):
         return "password"
-    inner, _ = _inner(annotation)
+    inner, _ = unwrap_optional(annotation)
     if inner is bool:
         return "checkbox"
     if inner in _NUMBERS:
@@ -86,7 +69,7 @@ def form_fields(model: type[BaseModel]) -> list[FormField]:
 
 def reference_model(model: type[BaseModel], name: str) -> type[Model]:
     """The model a ``reference`` field points to."""
-    inner, _ = _inner(model.model_fields[name].annotation)
+    inner, _ = unwrap_optional(model.model_fields[name].annotation)
     return inner
 
 
@@ -171,7 +154,7 @@ async def parse_form(
 
 
 def _inner_optional(model: type[BaseModel], name: str) -> bool:
-    return _inner(model.model_fields[name].annotation)[1]
+    return unwrap_optional(model.model_fields[name].annotation)[1]
 
 
 def validation_messages(exc: ValidationError) -> dict[str, str]:
